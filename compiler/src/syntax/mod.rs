@@ -1,0 +1,5 @@
+//! Concrete syntax: lexer, grammar, AST and parser.
+
+pub mod ast;
+pub mod lexer;
+pub mod parser;
