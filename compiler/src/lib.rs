@@ -2,9 +2,43 @@
 //! reference interpreter.
 //!
 //! The pipeline is `syntax` (lex and parse) → `check` (resolve names and
-//! types against the schema) → `interp` (the reference semantics). Nothing
-//! here does IO: files, colours and exit codes belong to the command line.
+//! types against the schema) → [`program::Program`] (the typed IR) →
+//! `interp` (the reference semantics). Nothing here does IO: files, colours
+//! and exit codes belong to the command line.
 
+pub mod check;
 pub mod diagnostics;
+pub mod interp;
+pub mod program;
 pub mod span;
+pub mod stdlib;
 pub mod syntax;
+
+use diagnostics::Diagnostic;
+use program::Program;
+use span::SourceMap;
+
+/// The result of compiling a set of source files.
+#[derive(Debug)]
+pub struct Compilation {
+    /// Every file read, the standard library's included, for rendering.
+    pub sources: SourceMap,
+    /// The checked program, when there are no errors.
+    pub program: Option<Program>,
+    /// Every diagnostic, sorted by location.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compilation {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Compiles source files given as `(name, text)`: parses each, loads the
+/// standard-library packages they import, resolves and type-checks the whole
+/// program. Never fails: problems are diagnostics.
+pub fn compile(files: Vec<(String, String)>) -> Compilation {
+    check::compile(files)
+}

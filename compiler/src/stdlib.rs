@@ -1,0 +1,7 @@
+//! The standard library, embedded in the compiler so that every policy can
+//! import it without a search path. Its sources live in the repository's
+//! `stdlib/` folder.
+
+/// Standard-library files as `(name, text)`. A file is loaded only when a
+/// program imports its package.
+pub const FILES: &[(&str, &str)] = &[];
