@@ -1,0 +1,1 @@
+//! The printer: an AST back to canonical source text.

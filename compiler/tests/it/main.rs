@@ -1,0 +1,6 @@
+//! The compiler's integration tests, as one test binary.
+
+mod check;
+mod interp;
+mod spec;
+mod syntax;
