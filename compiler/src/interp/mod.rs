@@ -155,4 +155,5 @@ pub fn render_obligation(program: &Program, used: &ObligationUse) -> Option<Obli
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;

@@ -54,18 +54,16 @@ pub fn validate(program: &Program, request: &Request) -> Result<ValidRequest, Ve
             ("principal", &principal, &decl.principals),
             ("resource", &resource, &decl.resources),
         ] {
-            if let Some((ty, _)) = entity {
-                if !allowed.contains(ty) {
-                    let type_name = &schema.entity(*ty).name;
-                    v.error(
-                        ErrorKind::ActionNotApplicable,
-                        &format!("{role}.type"),
-                        format!(
-                            "action `{}` does not apply to {role} type `{type_name}`",
-                            decl.name
-                        ),
-                    );
-                }
+            if let Some((ty, _)) = entity.as_ref().filter(|(ty, _)| !allowed.contains(ty)) {
+                let type_name = &schema.entity(*ty).name;
+                v.error(
+                    ErrorKind::ActionNotApplicable,
+                    &format!("{role}.type"),
+                    format!(
+                        "action `{}` does not apply to {role} type `{type_name}`",
+                        decl.name
+                    ),
+                );
             }
         }
     }
@@ -148,18 +146,13 @@ impl Validator<'_> {
                 );
                 continue;
             };
-            if let Some(ty) = ty {
-                if !self.schema.can_be_in(ty, ancestor_ty) {
-                    self.error(
-                        ErrorKind::InvalidAncestor,
-                        &path,
-                        format!(
-                            "an entity of type `{}` cannot be in an entity of type `{}`",
-                            self.schema.entity(ty).name,
-                            ancestor.ty
-                        ),
-                    );
-                }
+            if let Some(ty) = ty.filter(|ty| !self.schema.can_be_in(*ty, ancestor_ty)) {
+                let name = &self.schema.entity(ty).name;
+                let message = format!(
+                    "an entity of type `{name}` cannot be in an entity of type `{}`",
+                    ancestor.ty
+                );
+                self.error(ErrorKind::InvalidAncestor, &path, message);
             }
             ancestors.insert(EntityKey {
                 ty: ancestor_ty,
@@ -418,6 +411,7 @@ impl Validator<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use serde_json::json;
 
@@ -627,7 +621,8 @@ mod tests {
     #[test]
     fn reports_each_class_with_its_path() {
         use ErrorKind::*;
-        let cases: Vec<(Box<dyn FnOnce(&mut Json)>, ErrorKind, &str)> = vec![
+        type Edit = Box<dyn FnOnce(&mut Json)>;
+        let cases: Vec<(Edit, ErrorKind, &str)> = vec![
             (
                 Box::new(|r| r["principal"]["type"] = json!("Robot")),
                 UnknownEntityType,

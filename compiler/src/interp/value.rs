@@ -240,6 +240,7 @@ pub fn show_type(schema: &Schema, ty: &Type) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::program::{EntityType, EnumType};
