@@ -884,6 +884,34 @@ def minus(a: Int, b: Int) -> Int = a - b;
     assert!(!ids(&limits).contains(&"E14") && !ids(&limits).contains(&"E15"));
 }
 
+#[test]
+#[ignore = "needs the type checker, which is not on `main` yet"]
+fn entity_valued_attributes_are_references() {
+    let p = program(
+        r#"
+@id("SCOPE") permit (principal: Agent, action, resource) when principal.scopes.contains(Zone.corp) && principal.owner == User::"alice";
+@id("OWNER") permit (principal: Agent, action: embed, resource) when principal.owner.clearance >= resource.tier;
+"#,
+    );
+    let agent = |action: &str| {
+        with(|r| {
+            r["action"] = json!(action);
+            r["principal"] = json!({"type": "Agent", "id": "bot", "attributes": {
+                "owner": {"type": "User", "id": "alice"}, "scopes": ["corp", "partner", "corp"]}});
+        })
+    };
+    let d = decide(&p, &agent("infer"));
+    assert_eq!((d.decision, ids(&d)), (Outcome::Allow, vec!["SCOPE"]));
+    // The request carries attributes for the principal and the resource
+    // only: reading an attribute of another entity fails closed.
+    let d = decide(&p, &agent("embed"));
+    assert_fail_closed(&d);
+    assert_eq!(
+        error_rules(&d),
+        vec![(ErrorKind::MissingAttribute, "OWNER")]
+    );
+}
+
 // ------------------------------------------------------------- properties
 
 /// Rule templates: (id, effect is forbid, text). Some read optional
