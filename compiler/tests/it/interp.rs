@@ -408,7 +408,6 @@ const PERMIT_ALL: &str = r#"@id("P-ALL") @reason("everything goes") permit (prin
 const FORBID_ALL: &str = r#"@id("F-ALL") @reason("nothing goes") forbid (principal, action, resource) obligate quarantine(for: 15m);"#;
 
 #[test]
-#[ignore = "needs the type checker, which is not on `main` yet"]
 fn fail_closed_matrix() {
     let permit_all = program(PERMIT_ALL);
     let forbid_all = program(FORBID_ALL);
@@ -441,7 +440,6 @@ fn fail_closed_matrix() {
 }
 
 #[test]
-#[ignore = "needs the type checker, which is not on `main` yet"]
 fn malformed_documents_fail_closed() {
     let p = program(PERMIT_ALL);
     let mut extra_field = good();
@@ -465,7 +463,6 @@ fn malformed_documents_fail_closed() {
 }
 
 #[test]
-#[ignore = "needs the type checker, which is not on `main` yet"]
 fn validation_covers_attributes_no_rule_reads_and_reports_them_all() {
     // The rule reads nothing; the request is still validated in full.
     let p = program(PERMIT_ALL);
@@ -510,7 +507,6 @@ fn validation_covers_attributes_no_rule_reads_and_reports_them_all() {
 }
 
 #[test]
-#[ignore = "needs the type checker, which is not on `main` yet"]
 fn error_messages_are_sentences_with_backticked_names() {
     let p = program(PERMIT_ALL);
     let request = with(|r| {
@@ -550,7 +546,6 @@ const OBLIGATIONS: &str = r#"
 "#;
 
 #[test]
-#[ignore = "needs the type checker, which is not on `main` yet"]
 fn obligations_follow_the_determining_rules() {
     let p = program(OBLIGATIONS);
     // Allow: the union of the applicable permits' obligations, rendered,
@@ -607,7 +602,6 @@ fn obligations_follow_the_determining_rules() {
 // --------------------------------------------------- overflow, short-circuit
 
 #[test]
-#[ignore = "needs the type checker, which is not on `main` yet"]
 fn overflow_in_a_permit_or_a_forbid_fails_closed_naming_the_rule() {
     let p2 = program(
         r#"
@@ -648,7 +642,6 @@ fn overflow_in_a_permit_or_a_forbid_fails_closed_naming_the_rule() {
 }
 
 #[test]
-#[ignore = "needs the type checker, which is not on `main` yet"]
 fn duration_and_timestamp_overflow() {
     let p = program(
         r#"
@@ -680,7 +673,6 @@ fn duration_and_timestamp_overflow() {
 }
 
 #[test]
-#[ignore = "needs the type checker, which is not on `main` yet"]
 fn short_circuit_avoids_overflow() {
     let p = program(
         r#"
@@ -718,7 +710,6 @@ fn short_circuit_avoids_overflow() {
 // ------------------------------------------------------------ expressions
 
 #[test]
-#[ignore = "needs the type checker, which is not on `main` yet"]
 fn the_sketch_policy() {
     let p = program(
         r#"
@@ -826,7 +817,6 @@ forbid (principal, action: infer, resource: Model)
 }
 
 #[test]
-#[ignore = "needs the type checker, which is not on `main` yet"]
 fn expression_forms_through_source() {
     let p = program(
         r#"
@@ -885,7 +875,6 @@ def minus(a: Int, b: Int) -> Int = a - b;
 }
 
 #[test]
-#[ignore = "needs the type checker, which is not on `main` yet"]
 fn entity_valued_attributes_are_references() {
     let p = program(
         r#"
@@ -1052,7 +1041,6 @@ proptest! {
 
     /// Deny overrides, default deny, and the shape of each kind of decision.
     #[test]
-    #[ignore = "needs the type checker, which is not on `main` yet"]
     fn decisions_are_well_formed(picks in subset_strategy(), request in request_strategy()) {
         let rules = texts(&picks);
         let d = decide(&program(&rules.join("\n")), &request);
@@ -1110,7 +1098,6 @@ proptest! {
     /// The order of rules, their spread over files, and copies under fresh
     /// ids do not change the decision.
     #[test]
-    #[ignore = "needs the type checker, which is not on `main` yet"]
     fn order_files_and_copies_do_not_matter(picks in subset_strategy(), request in request_strategy(), split in 0usize..10, copy in 0usize..10) {
         let rules = texts(&picks);
         let d = decide(&program(&rules.join("\n")), &request);
