@@ -192,6 +192,21 @@ impl Validator<'_> {
                     &field_path,
                     format!("required attribute `{}` is missing", field.name),
                 ),
+                Some(Json::Null) => {
+                    let message = if field.optional {
+                        format!(
+                            "attribute `{}` is `null`; leave an absent optional attribute out",
+                            field.name
+                        )
+                    } else {
+                        let shown = show_type(self.schema, &field.ty);
+                        format!(
+                            "attribute `{}` is `null`, expected a value of type `{shown}`",
+                            field.name
+                        )
+                    };
+                    self.error(ErrorKind::NullValue, &field_path, message);
+                }
                 Some(json) => {
                     if let Some(value) = self.value(&field.ty, json, &field_path) {
                         out.insert(field.name.clone(), value);
@@ -204,12 +219,23 @@ impl Validator<'_> {
 
     /// Converts one JSON value; `None` after reporting at least one error.
     fn value(&mut self, ty: &Type, json: &Json, path: &str) -> Option<Value> {
+        let before = self.errors.len();
+        let value = self.convert(ty, json, path);
+        if value.is_none() && self.errors.len() == before {
+            // Not reachable; never let a value vanish without an error.
+            let message = "internal error: the value could not be converted".to_owned();
+            self.error(ErrorKind::InvalidValue, path, message);
+        }
+        value
+    }
+
+    fn convert(&mut self, ty: &Type, json: &Json, path: &str) -> Option<Value> {
         if json.is_null() {
             let shown = show_type(self.schema, ty);
             self.error(
                 ErrorKind::NullValue,
                 path,
-                format!("`null` is not a value of type `{shown}`; leave an optional attribute out instead"),
+                format!("`null` is not a value of type `{shown}`"),
             );
             return None;
         }
@@ -362,11 +388,10 @@ impl Validator<'_> {
     ) -> Option<T> {
         let parsed = parse(text);
         if parsed.is_none() {
-            let quoted = Json::String(text.to_owned());
             self.error(
                 ErrorKind::InvalidValue,
                 path,
-                format!("{quoted} is not a valid `{ty}` ({example})"),
+                format!("`{text}` is not a valid `{ty}` ({example})"),
             );
         }
         parsed
@@ -903,18 +928,35 @@ mod tests {
         r["principal"]["attributes"]
             .as_object_mut()
             .map(|m| m.remove("clearance"));
+        r["principal"]["attributes"]["risk"] = Json::Null;
+        r["principal"]["attributes"]["mfa_age"] = Json::Null;
+        r["principal"]["attributes"]["roles"] = json!([null, 1]);
         r["resource"]["attributes"]["tier"] = json!("nope");
+        r["context"]["n"] = json!(true);
+        r["context"]["now"] = json!("yesterday");
+        r["principal"]["ancestors"][0]["type"] = json!("Robot");
         let request = Request::from_value(r).expect("request");
         let es = validate(&program(), &request).expect_err("invalid");
         let messages: Vec<&str> = es.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(
             messages,
             vec![
+                "unknown entity type `Robot`",
                 "required attribute `clearance` is missing",
-                "`nope` is not a value of `Level` (one of `public`, `secret`)"
+                "attribute `mfa_age` is `null`; leave an absent optional attribute out",
+                "attribute `risk` is `null`, expected a value of type `Int[0..100]`",
+                "`null` is not a value of type `String`",
+                "expected a value of type `Int`, found the boolean `true`",
+                "expected a value of type `String`, found the number `1`",
+                "`nope` is not a value of `Level` (one of `public`, `secret`)",
+                "`yesterday` is not a valid `Timestamp` (RFC 3339, such as `2026-01-31T09:30:00Z`)",
             ]
         );
         assert!(es.iter().all(|e| e.rule.is_none()));
+        assert!(es.iter().all(|e| {
+            e.message
+                .starts_with(|c: char| c == '`' || c.is_lowercase())
+        }));
     }
 
     #[test]
