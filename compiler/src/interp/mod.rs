@@ -28,6 +28,13 @@
 //!   and deduplicated; `errors` sorted and deduplicated. Permuting the rules
 //!   or repeating rules (with the same id or a fresh one) changes nothing
 //!   except, for a repeat with a fresh id, that id's presence in `rules`.
+//! - **Deterministic evaluation.** Operands are evaluated left to right;
+//!   `&&`, `||`, `if` and successive clauses short-circuit; quantifiers
+//!   visit a set's elements in ascending order ([`value::Value`]) and stop
+//!   at the first that decides, so which overflow is met is well defined.
+//!   Only the principal and the resource carry attributes: reading an
+//!   attribute of any other entity (an entity-valued attribute, a literal)
+//!   is an error of kind `missing_attribute` for the rule, not a guess.
 //! - **No panics.** A program that breaks the checker's invariants (say, an
 //!   optional attribute read without a `has` guard) is an error for the rule
 //!   concerned, hence a deny, never a crash.
