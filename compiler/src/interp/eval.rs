@@ -40,8 +40,18 @@ impl EvalError {
         }
     }
 
-    /// The message.
+    /// The message a decision reports. Every overflow is reported as
+    /// `integer overflow`, as the decision-module ABI (`spec/abi.md`) has
+    /// it, whatever overflowed; [`EvalError::detail`] says more.
     pub fn message(&self) -> &str {
+        match self {
+            EvalError::Overflow(_) => "integer overflow",
+            EvalError::Internal(_, m) => m,
+        }
+    }
+
+    /// What went wrong, in detail.
+    pub fn detail(&self) -> &str {
         match self {
             EvalError::Overflow(m) | EvalError::Internal(_, m) => m,
         }

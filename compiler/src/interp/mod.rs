@@ -15,7 +15,9 @@
 //! - **Fail closed on evaluation errors.** Every rule whose scope matches is
 //!   evaluated (clauses and `&&` / `||` short-circuit within it). If any of
 //!   them fails (checked arithmetic overflowed) the decision is deny, with
-//!   one error per failing rule, naming it, and nothing else ([`eval`]).
+//!   one error per failing rule, naming it (kind `overflow`, message
+//!   `integer overflow`, as the decision-module ABI reports it), and
+//!   nothing else ([`eval`]).
 //! - **Default deny, deny overrides.** Otherwise: any applicable forbid →
 //!   deny, determined by the applicable forbids; else any applicable permit
 //!   → allow, determined by the applicable permits; else deny, determined by

@@ -637,7 +637,7 @@ fn overflow_in_a_permit_or_a_forbid_fails_closed_naming_the_rule() {
         forbid_only
             .errors
             .iter()
-            .all(|e| e.path.is_none() && e.message.contains("overflow"))
+            .all(|e| e.path.is_none() && e.message == "integer overflow")
     );
 }
 
