@@ -252,8 +252,7 @@ with a value of the declared type:
 
     NonConstantArgument = "E0210", Error, "obligation argument is not constant",
 "Obligation arguments are fixed per rule: literals, enum and level values,
-sets of literals, and calls of functions whose arguments are themselves
-constant. They travel in the decision module's manifest, so a decision never
+negated literals and sets of literals. They travel in the decision module's manifest, so a decision never
 depends on request data through its obligations.";
 
     EmptySet = "E0211", Error, "empty set literal",

@@ -22,6 +22,14 @@ pub enum LexError {
     UnterminatedComment,
     /// A number immediately followed by letters that are no duration unit.
     BadNumber,
+    /// Not lexical: a type argument or range on a type that takes none
+    /// (`Foo<Int>`, `String[0..1]`), found by the grammar.
+    MisplacedTypeArgument {
+        /// Start of the offending type.
+        start: usize,
+        /// End of the offending type.
+        end: usize,
+    },
 }
 
 /// The tokens of Ward.

@@ -112,6 +112,9 @@ fn lex_diagnostic(error: &LexError, span: Span) -> Diagnostic {
         }
         LexError::BadNumber => Diagnostic::new(Code::InvalidNumber, span, "invalid number or duration")
             .help("duration units are ms, s, m, h and d, as in `15m` or `1h30m`"),
+        LexError::MisplacedTypeArgument { .. } => {
+            Diagnostic::new(Code::UnknownType, span, "misplaced type argument")
+        }
     }
 }
 
@@ -141,7 +144,6 @@ fn syntax_diagnostic(
                 return None;
             }
             let span = Span::new(file, start, end);
-            let _ = source;
             Some(
                 Diagnostic::new(
                     Code::UnexpectedToken,
@@ -160,6 +162,18 @@ fn syntax_diagnostic(
                 Code::UnexpectedToken,
                 Span::new(file, start, end),
                 format!("unexpected {}", tok.describe()),
+            ))
+        }
+        ParseError::User { error: LexError::MisplacedTypeArgument { start, end } } => {
+            let span = Span::new(file, start, end);
+            let text = source.get(start..end).unwrap_or("");
+            let message = if text.contains('<') {
+                "only `Set` takes a type argument"
+            } else {
+                "only `Int` takes a range"
+            };
+            Some(Diagnostic::new(Code::UnknownType, span, message).help(
+                "write `Set<T>` for a set, `Int[lo..hi]` for a range of integers",
             ))
         }
         ParseError::User { .. } => None,
@@ -260,6 +274,14 @@ fn join_or(names: &[String]) -> String {
         [] => "nothing more".to_owned(),
         [one] => one.clone(),
         [init @ .., last] => format!("one of {} or {}", init.join(", "), last),
+    }
+}
+
+/// Records a type argument where none is allowed (used by the grammar).
+pub fn misplaced_type_argument(start: usize, end: usize) -> Recovered {
+    ErrorRecovery {
+        error: ParseError::User { error: LexError::MisplacedTypeArgument { start, end } },
+        dropped_tokens: Vec::new(),
     }
 }
 
