@@ -693,7 +693,7 @@ fn expr(e: &Expr) -> Doc {
             text("let "),
             ident(name),
             text(" = "),
-            nest(expr(value)),
+            expr(value),
             text(";"),
             Doc::Line,
             expr(body),

@@ -594,6 +594,26 @@ forbid (principal == User::"a", action == a, resource: M in [G::"x", G::"y"],)
 }
 
 #[test]
+fn long_constructs_break_readably() {
+    let src = r#"
+package acme.ai
+entity VeryLongEntityTypeName in [FirstParentGroupType, SecondParentGroupType, ThirdParentGroupType] { device: { managed_by_corporate_it: Bool, patch_age_in_days: Int[0..]?, owner: String } }
+@id("LONG-001") @reason("a long reason that explains in detail why this rule exists")
+permit (principal: VeryLongEntityTypeName in Group::"machine-learning-administrators", action in [infer, embed, fine_tune], resource: Model)
+  when let limit = if principal.roles.contains_any(["lead", "manager", "director"]) then 1000 else 100; context.requests_per_minute <= limit
+  unless principal.roles.any(role => role.starts_with("suspended-") || role.ends_with("-revoked") || role == "x")
+  obligate redact(field: "email", replacement: "[redacted]", reason: "privacy"), notify_security, quarantine(for: 15m);
+"#;
+    let printed = print_src(src);
+    insta::assert_snapshot!("long_constructs", printed);
+    let parsed = parser::parse(FileId(0), src);
+    assert_round_trip(&erased(&parsed.file), &printed);
+    for line in printed.lines() {
+        assert!(line.chars().count() <= 100, "line too long: {line}");
+    }
+}
+
+#[test]
 fn prints_error_nodes_visibly() {
     let parsed = parser::parse(
         FileId(0),
@@ -1075,7 +1095,11 @@ proptest! {
         let _ = lexer::lex(&text);
         let parsed = parser::parse(FileId(0), &text);
         let _ = parser::parse_expr(FileId(0), &text);
-        let _ = print_file(&parsed.file);
+        let printed = print_file(&parsed.file);
+        // The occasional soup that parses cleanly must round-trip too.
+        if parsed.diagnostics.is_empty() {
+            assert_round_trip(&erased(&parsed.file), &printed);
+        }
         let _ = compile_one(&text);
         let package = format!("package fuzz\n{text}");
         let _ = compile_one(&package);
