@@ -79,9 +79,6 @@ pub fn manifest() -> Value {
     })
 }
 
-/// The request buffer's address in the test modules.
-pub const INPUT: i32 = 4096;
-
 /// `ward_input`: a buffer at 4096, growing memory as needed.
 const INPUT_FN: &str = r#"
   (func (export "ward_input") (param $len i32) (result i32)

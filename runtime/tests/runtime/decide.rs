@@ -51,14 +51,14 @@ fn allow_lists_permits_sorted_with_reasons_and_distinct_sorted_obligations() {
 }
 
 #[test]
-fn forbid_lists_distinct_rule_ids_and_the_first_reason_of_each() {
+fn forbid_lists_distinct_rule_ids_and_the_least_reason_of_each() {
     let decision = policy().decide(&request(&manage(true, json!(11))));
     assert_eq!(
         decision,
         Decision {
             decision: Outcome::Deny,
             rules: strings(&["F-level"]),
-            reasons: strings(&["level too high"]),
+            reasons: strings(&["duplicate id"]),
             obligations: vec![
                 obligation("notify", &[]),
                 obligation("quarantine", &[("for", "15m")])

@@ -31,9 +31,17 @@ fn one(value: &Value, kind: ErrorKind, path: &str) {
 }
 
 fn set(mut value: Value, pointer: &str, new: Value) -> Value {
-    *value
-        .pointer_mut(pointer)
-        .unwrap_or_else(|| panic!("{pointer}")) = new;
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    match value
+        .pointer_mut(parent)
+        .unwrap_or_else(|| panic!("{pointer}"))
+    {
+        Value::Object(map) => {
+            map.insert(key.to_owned(), new);
+        }
+        Value::Array(items) => items[key.parse::<usize>().unwrap()] = new,
+        _ => panic!("{pointer}"),
+    }
     value
 }
 
@@ -64,18 +72,18 @@ fn actions_and_entity_types() {
     one(
         &set(read(), "/principal/type", json!("Robot")),
         ErrorKind::UnknownEntityType,
-        "principal",
+        "principal.type",
     );
     one(
         &set(manage(true, json!(1)), "/resource/type", json!("Robot")),
         ErrorKind::UnknownEntityType,
-        "resource",
+        "resource.type",
     );
     // `manage` applies to Groups, not Docs.
     one(
         &set(read(), "/action", json!("manage")),
         ErrorKind::ActionNotApplicable,
-        "resource",
+        "resource.type",
     );
     // The principal of `manage` must be a User.
     let group_principal = set(
@@ -86,7 +94,7 @@ fn actions_and_entity_types() {
     one(
         &group_principal,
         ErrorKind::ActionNotApplicable,
-        "principal",
+        "principal.type",
     );
 }
 
