@@ -39,6 +39,7 @@ mod module;
 mod precompiled;
 mod schema;
 
+pub use answer::Verdict;
 pub use binary::append_custom_section;
 pub use error::LoadError;
 pub use module::{DecisionModule, EncodedRequest, Evaluator, Limits, Runtime};
