@@ -293,3 +293,19 @@ fn a_verdict_is_the_decision_before_it_is_built() {
             .is_allow()
     );
 }
+
+#[test]
+fn an_input_buffer_outside_memory_is_a_deny() {
+    use crate::common::{manifest, module_bytes, wat};
+    let body = r#"
+  (func (export "ward_input") (param i32) (result i32) (i32.const 0x7fff0000))
+  (func (export "ward_evaluate") (param i32) (result i32) (i32.const 2))
+  (func (export "ward_output") (result i32) (i32.const 1024))"#;
+    let module = ward_runtime::Runtime::new()
+        .unwrap()
+        .load(&module_bytes(&wat("", 1, body), Some(&manifest())))
+        .unwrap();
+    let error = single_error(&module.decide(&request(&manage(true, json!(5))))).clone();
+    assert_eq!(error.kind, ErrorKind::MalformedRequest);
+    assert!(error.message.contains("outside its memory"), "{error}");
+}
