@@ -58,8 +58,8 @@ pub(crate) fn check(schema: &Schema, status: i32, indices: &mut Vec<u32>) -> Res
             )));
         }
     }
-    let id = |i: u32| rules.get(i as usize).map_or("", |r| r.id.as_str());
-    indices.sort_unstable_by(|&a, &b| id(a).cmp(id(b)).then(a.cmp(&b)));
+    let rank = |i: u32| schema.id_rank.get(i as usize).copied().unwrap_or(0);
+    indices.sort_unstable_by_key(|&i| (rank(i), i));
     Ok(())
 }
 
@@ -69,19 +69,28 @@ pub(crate) fn check(schema: &Schema, status: i32, indices: &mut Vec<u32>) -> Res
 pub(crate) fn decision(schema: &Schema, status: i32, indices: &[u32]) -> Decision {
     let rules = &schema.manifest.rules;
     let id = |i: u32| rules.get(i as usize).map_or("", |r| r.id.as_str());
+    let rank = |i: u32| schema.id_rank.get(i as usize).copied().unwrap_or(0);
     // Rules sharing an id, lowest index first.
-    let groups = || indices.chunk_by(|&a, &b| id(a) == id(b));
+    let groups = || indices.chunk_by(|&a, &b| rank(a) == rank(b));
     match status {
         status::ALLOW | status::DENY_FORBID => {
-            let mut obligations = Vec::new();
-            for &i in indices.iter() {
-                if let Some(rule) = rules.get(i as usize) {
-                    obligations.extend(rule.obligations.iter().cloned());
-                }
+            let mut which: Vec<u32> = Vec::new();
+            for &i in indices {
+                which.extend(
+                    schema
+                        .rule_obligations
+                        .get(i as usize)
+                        .into_iter()
+                        .flatten(),
+                );
             }
-            obligations.sort();
-            obligations.dedup();
-            let mut ids = Vec::new();
+            which.sort_unstable();
+            which.dedup();
+            let obligations = which
+                .iter()
+                .filter_map(|&o| schema.obligations.get(o as usize).cloned())
+                .collect();
+            let mut ids = Vec::with_capacity(indices.len());
             let mut reasons = Vec::new();
             for group in groups() {
                 ids.push(group.first().map_or("", |&i| id(i)).to_owned());

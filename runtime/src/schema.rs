@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use ward_types::Obligation;
 use ward_types::manifest::{ABI_VERSION, FieldLayout, Manifest, TypeLayout};
 
 use crate::LoadError;
@@ -21,6 +22,14 @@ pub(crate) struct Schema {
     pub(crate) enum_index: Vec<HashMap<String, u32>>,
     /// Interned strings and their ids (`index + 1`).
     pub(crate) strings: HashMap<String, i32>,
+    /// Every obligation of every rule, sorted and distinct, so that a
+    /// decision's obligations are sorted as integers.
+    pub(crate) obligations: Vec<Obligation>,
+    /// Per rule, its obligations as indices into `obligations`.
+    pub(crate) rule_obligations: Vec<Vec<u32>>,
+    /// Per rule, the rank of its id among the distinct rule ids, so that
+    /// rules are sorted by id as integers.
+    pub(crate) id_rank: Vec<u32>,
 }
 
 impl Schema {
@@ -54,7 +63,36 @@ impl Schema {
                 .map_err(|_| LoadError::InconsistentManifest("too many strings".into()))?;
             strings.insert(s.clone(), id);
         }
+        let mut obligations: Vec<Obligation> = manifest
+            .rules
+            .iter()
+            .flat_map(|r| r.obligations.iter().cloned())
+            .collect();
+        obligations.sort();
+        obligations.dedup();
+        let rule_obligations = manifest
+            .rules
+            .iter()
+            .map(|r| {
+                r.obligations
+                    .iter()
+                    .filter_map(|o| obligations.binary_search(o).ok())
+                    .map(|i| i as u32)
+                    .collect()
+            })
+            .collect();
+        let mut ids: Vec<&str> = manifest.rules.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let id_rank = manifest
+            .rules
+            .iter()
+            .map(|r| ids.binary_search(&r.id.as_str()).map_or(0, |i| i as u32))
+            .collect();
         Ok(Schema {
+            obligations,
+            rule_obligations,
+            id_rank,
             manifest,
             entity_index,
             action_index,
