@@ -453,8 +453,10 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> S
         for (order, label) in diagnostic.labels.iter().enumerate() {
             let file = sources.get(label.span.file).name.clone();
             let mut l = AriadneLabel::new((file, label.span.range())).with_order(order as i32);
-            if !label.message.is_empty() {
-                l = l.with_message(&label.message);
+            // ariadne draws no underline for a label without text.
+            let text = if label.message.is_empty() && label.primary { &diagnostic.message } else { &label.message };
+            if !text.is_empty() {
+                l = l.with_message(text);
             }
             if label.primary {
                 l = l.with_priority(1);

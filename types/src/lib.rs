@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod decision;
+pub mod manifest;
 pub mod request;
 pub mod values;
 

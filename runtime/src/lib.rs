@@ -1,0 +1,1 @@
+//! Ward decision-module runtime.
