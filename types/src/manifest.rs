@@ -87,7 +87,7 @@ pub struct ActionInfo {
 }
 
 /// An attribute and where it is encoded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldLayout {
     /// The attribute's name.
     pub name: String,

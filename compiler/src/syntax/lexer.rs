@@ -307,6 +307,9 @@ pub struct Lexed {
     pub tokens: Vec<(usize, Tok, usize)>,
     /// Comments, in source order.
     pub comments: Vec<Comment>,
+    /// Errors inside tokens that are still usable (a string with a bad
+    /// escape stays a string token), so the parser does not stumble on them.
+    pub errors: Vec<(usize, LexError, usize)>,
 }
 
 /// Splits `source` into tokens and comments. Never fails.
@@ -354,6 +357,14 @@ pub fn lex(source: &str) -> Lexed {
                         lexer.bump(source.len() - span.end);
                     }
                 }
+            }
+            Err(LexError::BadEscape) => {
+                // The string's extent is known: keep it as a string so that
+                // the rule around it still parses, and report the escape.
+                let raw = &source[span.start..span.end];
+                let inner = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(raw);
+                out.errors.push((span.start, LexError::BadEscape, span.end));
+                out.tokens.push((span.start, Tok::Str(inner.replace("\\\"", "\"")), span.end));
             }
             Err(e) => {
                 // Merge runs of unexpected characters into one error token.
@@ -497,7 +508,8 @@ mod tests {
             Tok::Error(LexError::UnexpectedChar),
             Tok::Ident("b".into())
         ]);
-        assert_eq!(toks(r#""bad \q""#), vec![Tok::Error(LexError::BadEscape)]);
+        assert_eq!(toks(r#""bad \q""#), vec![Tok::Str("bad \\q".into())]);
+        assert_eq!(lex(r#""bad \q""#).errors.len(), 1);
     }
 
     #[test]

@@ -40,12 +40,7 @@ mod generated {
 /// Parses one file. Never fails.
 pub fn parse(file: FileId, source: &str) -> Parsed {
     let lexed = lexer::lex(source);
-    let mut diagnostics = Vec::new();
-    for (start, tok, end) in &lexed.tokens {
-        if let Tok::Error(error) = tok {
-            diagnostics.push(lex_diagnostic(error, Span::new(file, *start, *end)));
-        }
-    }
+    let mut diagnostics = lex_diagnostics(file, &lexed);
     let mut recovered = Vec::new();
     let tokens = lexed.tokens.iter().cloned().map(Ok::<_, LexError>);
     let result = generated::FileParser::new().parse(file, source, &mut recovered, tokens);
@@ -70,12 +65,7 @@ pub fn parse(file: FileId, source: &str) -> Parsed {
 /// Parses a single expression (for tests and tools). Never fails.
 pub fn parse_expr(file: FileId, source: &str) -> (Expr, Vec<Diagnostic>) {
     let lexed = lexer::lex(source);
-    let mut diagnostics = Vec::new();
-    for (start, tok, end) in &lexed.tokens {
-        if let Tok::Error(error) = tok {
-            diagnostics.push(lex_diagnostic(error, Span::new(file, *start, *end)));
-        }
-    }
+    let mut diagnostics = lex_diagnostics(file, &lexed);
     let mut recovered = Vec::new();
     let tokens = lexed.tokens.iter().cloned().map(Ok::<_, LexError>);
     let result = generated::ExprParser::new().parse(file, source, &mut recovered, tokens);
@@ -95,6 +85,15 @@ pub fn parse_expr(file: FileId, source: &str) -> (Expr, Vec<Diagnostic>) {
     (expr, diagnostics)
 }
 
+fn lex_diagnostics(file: FileId, lexed: &lexer::Lexed) -> Vec<Diagnostic> {
+    let errors = lexed.tokens.iter().filter_map(|(start, tok, end)| match tok {
+        Tok::Error(error) => Some((*start, error, *end)),
+        _ => None,
+    });
+    let soft = lexed.errors.iter().map(|(start, error, end)| (*start, error, *end));
+    errors.chain(soft).map(|(start, error, end)| lex_diagnostic(error, Span::new(file, start, end))).collect()
+}
+
 fn lex_diagnostic(error: &LexError, span: Span) -> Diagnostic {
     match error {
         LexError::UnexpectedChar => Diagnostic::new(Code::InvalidToken, span, "invalid token")
@@ -105,12 +104,14 @@ fn lex_diagnostic(error: &LexError, span: Span) -> Diagnostic {
                 .help("close the string on the same line")
         }
         LexError::BadEscape => Diagnostic::new(Code::InvalidEscape, span, "invalid escape sequence")
+            .label("this string contains an unknown escape")
             .help("known escapes are \\\" \\\\ \\n \\t \\r \\* and \\u{...}"),
         LexError::UnterminatedComment => {
             Diagnostic::new(Code::UnterminatedComment, span, "unterminated block comment")
                 .label("this comment has no closing `*/`")
         }
         LexError::BadNumber => Diagnostic::new(Code::InvalidNumber, span, "invalid number or duration")
+            .label("a number followed by letters that are not a duration unit")
             .help("duration units are ms, s, m, h and d, as in `15m` or `1h30m`"),
         LexError::MisplacedTypeArgument { .. } => {
             Diagnostic::new(Code::UnknownType, span, "misplaced type argument")
@@ -188,8 +189,10 @@ trait SyntaxHelp {
 impl SyntaxHelp for Diagnostic {
     fn with_token_help(self, tok: &Tok, expected: &[String]) -> Diagnostic {
         let expects = |t: &str| expected.iter().any(|e| e == &format!("\"{t}\""));
-        if expects(";") && starts_item(tok) {
-            self.help("a rule ends with `;`: add it before this token")
+        if matches!(tok, Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge | Tok::EqEq | Tok::NotEq) && expects("&&") {
+            self.help("comparisons do not chain: write `a < b && b < c`")
+        } else if expects(";") && starts_item(tok) {
+            self.help("a rule or `def` ends with `;`: add it before this token")
         } else if expects(",") && matches!(tok, Tok::Ident(_)) {
             self.help("separate the items of a list with `,`")
         } else if let Tok::Ident(name) = tok {
@@ -283,6 +286,12 @@ pub fn misplaced_type_argument(start: usize, end: usize) -> Recovered {
         error: ParseError::User { error: LexError::MisplacedTypeArgument { start, end } },
         dropped_tokens: Vec::new(),
     }
+}
+
+/// A literal's value as `i128`, saturating: anything this large is outside
+/// 64 bits, which the checker reports (used by the grammar).
+pub fn saturate(n: u128) -> i128 {
+    i128::try_from(n).unwrap_or(i128::MAX)
 }
 
 /// Builds a binary expression node (used by the grammar).
