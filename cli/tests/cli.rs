@@ -96,7 +96,8 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(path, text).expect("write file");
 }
 
-const SYNTAX_ERROR: &str = "package demo\n\nentity User {}\npermit (principal, action, resource)\n  when principal.x = 1;\n";
+/// A policy whose only problem is a syntax error: `=` for `==` on line 8.
+const SYNTAX_ERROR: &str = "package demo\n\nentity User {}\naction sign_in { principal: User, resource: User }\n\n@id(\"R-1\")\npermit (principal, action, resource)\n  when principal.x = 1;\n";
 
 // ---------------------------------------------------------------- check
 
@@ -119,6 +120,58 @@ fn check_reports_syntax_errors_with_source_and_summary() {
 }
 
 #[test]
+fn check_reports_type_errors_with_labels_and_help() {
+    let dir = scratch("types");
+    write(
+        &dir,
+        "mfa.ward",
+        "package demo\n\nentity User { mfa_age: Duration? }\naction sign_in { principal: User, resource: User }\n\n@id(\"ZT-001\")\nforbid (principal: User, action, resource)\n  when principal.mfa_age > 15m;\n",
+    );
+    let run = ward_in(&dir, &["check", "mfa.ward"], None);
+    assert_eq!(run.status, 1);
+    insta::assert_snapshot!("check_type_error", run.stderr);
+    let json = ward_in(&dir, &["check", "--format", "json", "mfa.ward"], None);
+    let diagnostics: Vec<JsonDiagnostic> =
+        serde_json::from_str(&json.stdout).expect("an array of diagnostics");
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_eq!(diagnostics[0].code, "E0203");
+    assert_eq!((diagnostics[0].line, diagnostics[0].column), (8, 8));
+    assert!(
+        diagnostics[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("has")),
+        "{diagnostics:#?}"
+    );
+}
+
+#[test]
+fn check_passes_with_warnings() {
+    let dir = scratch("warnings");
+    write(
+        &dir,
+        "anonymous.ward",
+        "package demo\n\nentity User {}\naction sign_in { principal: User, resource: User }\n\npermit (principal, action, resource);\n",
+    );
+    let run = ward_in(&dir, &["check", "anonymous.ward"], None);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("[W0001] Warning: rule without `@id`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .ends_with("checked 1 file: 0 errors, 1 warning\n"),
+        "{}",
+        run.stderr
+    );
+    let json = ward_in(&dir, &["check", "--format", "json", "anonymous.ward"], None);
+    assert_eq!(json.status, 0);
+    assert_eq!(json.json()[0]["severity"], "warning");
+}
+
+#[test]
 fn check_json_gives_code_location_and_help() {
     let dir = scratch("json");
     write(&dir, "broken.ward", SYNTAX_ERROR);
@@ -131,8 +184,13 @@ fn check_json_gives_code_location_and_help() {
     assert_eq!(first.code, "E0010");
     assert_eq!(first.severity, "error");
     assert_eq!(first.file, "broken.ward");
-    // `=` in `  when principal.x = 1;`: line 5, column 20.
-    assert_eq!((first.line, first.column), (5, 20), "{first:?}");
+    // `=` in `  when principal.x = 1;`: line 8, column 20.
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_eq!(
+        (first.line, first.column, first.end_line, first.end_column),
+        (8, 20, 8, 21),
+        "{first:?}"
+    );
     assert_eq!(first.message, "unexpected `=`");
     // Every diagnostic has the documented fields.
     for value in run.json().as_array().expect("array") {
@@ -164,13 +222,9 @@ fn check_walks_folders_sorted_and_names_files_as_given() {
     write(
         &dir,
         "policies/b.ward",
-        "package p\npermit (principal, action, resource) when ;\n",
+        "package b\nentity B { a: Int, c }\n",
     );
-    write(
-        &dir,
-        "policies/a/z.ward",
-        "package p\nforbid (principal, action, resource) unless ;\n",
-    );
+    write(&dir, "policies/a/z.ward", "package z\nentity Z { a: }\n");
     write(&dir, "policies/a/notes.txt", "not a policy ;;;");
     write(&dir, "policies/.hidden/x.ward", "this is skipped");
     write(&dir, "extra.ward", "package p\nentity E {\n");
