@@ -1,5 +1,10 @@
 //! End-to-end tests of the `ward` command: the real binary, real files,
 //! exit statuses and output.
+#![expect(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
