@@ -144,7 +144,7 @@ impl Emitter<'_> {
             }
             ExprKind::Attr(base, name) => {
                 self.expr(c, base);
-                self.field_address(c, &base.ty, name, false);
+                self.field_address(c, &base.ty, name);
                 match val(&e.ty) {
                     ValType::I64 => {
                         c.f.load64(0);
@@ -157,8 +157,7 @@ impl Emitter<'_> {
             }
             ExprKind::Has(base, name) => {
                 self.expr(c, base);
-                self.field_address(c, &base.ty, name, true);
-                c.f.load32(0);
+                self.presence(c, &base.ty, name);
             }
             ExprKind::Set(items) => self.set_literal(c, e, items),
             ExprKind::Not(inner) => {
@@ -339,10 +338,45 @@ impl Emitter<'_> {
         }
     }
 
+    /// Turns the record or entity address on the stack into whether field
+    /// `name` is present: its flag when optional, 1 when required.
+    fn presence(&mut self, c: &mut Ctx, ty: &Type, name: &str) {
+        let flags: Vec<(EntityTypeId, Option<u32>)> = match ty {
+            Type::Record(record) => vec![(EntityTypeId(0), record_field(record, name).and_then(|f| f.present_offset))],
+            Type::Entity(types) => {
+                types.iter().map(|t| (*t, self.layout.entity_field(*t, name).and_then(|f| f.present_offset))).collect()
+            }
+            _ => Vec::new(),
+        };
+        let flag = |f: &mut Func, block: u32, offset: Option<u32>| match offset {
+            Some(offset) => {
+                f.get(block).load32(offset);
+            }
+            None => {
+                f.i32(1);
+            }
+        };
+        let block = c.f.local(ValType::I32);
+        c.f.set(block);
+        let Some(((_, last), init)) = flags.split_last() else {
+            c.f.i32(0);
+            return;
+        };
+        for (t, offset) in init {
+            c.f.get(block).load32(0).addr(t.0).op(I::I32Eq).if_(result(ValType::I32));
+            flag(&mut c.f, block, *offset);
+            c.f.else_();
+        }
+        flag(&mut c.f, block, *last);
+        for _ in init {
+            c.f.end();
+        }
+    }
+
     /// Turns the record or entity address on the stack into the address of
-    /// field `name` (or of its presence flag).
-    fn field_address(&mut self, c: &mut Ctx, ty: &Type, name: &str, presence: bool) {
-        let pick = |f: &ward_types::manifest::FieldLayout| if presence { f.present_offset.unwrap_or(f.offset) } else { f.offset };
+    /// field `name`.
+    fn field_address(&mut self, c: &mut Ctx, ty: &Type, name: &str) {
+        let pick = |f: &ward_types::manifest::FieldLayout| f.offset;
         match ty {
             Type::Record(record) => {
                 let offset = record_field(record, name).map_or(0, |f| pick(&f));
