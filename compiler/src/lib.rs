@@ -7,6 +7,7 @@
 //! and exit codes belong to the command line.
 
 pub mod check;
+pub mod codegen;
 pub mod diagnostics;
 pub mod interp;
 pub mod program;

@@ -4,4 +4,10 @@
 
 /// Standard-library files as `(name, text)`. A file is loaded only when a
 /// program imports its package.
-pub const FILES: &[(&str, &str)] = &[];
+pub const FILES: &[(&str, &str)] = &[
+    ("data.ward", include_str!("../../stdlib/data.ward")),
+    ("identity.ward", include_str!("../../stdlib/identity.ward")),
+    ("network.ward", include_str!("../../stdlib/network.ward")),
+    ("obligations.ward", include_str!("../../stdlib/obligations.ward")),
+    ("risk.ward", include_str!("../../stdlib/risk.ward")),
+];

@@ -1,1 +1,51 @@
-//! Ward decision-module runtime.
+//! Loads and evaluates Ward decision modules.
+//!
+//! A decision module is a self-contained WebAssembly module compiled from a
+//! Ward policy. This crate is the reference host of the decision-module ABI
+//! (`spec/abi.md`): it refuses modules that do not follow it, validates each
+//! request against the module's manifest, encodes it into the module's
+//! memory, calls the module under a fuel budget and a memory cap, and turns
+//! the answer into a [`Decision`]. Every failure is a deny.
+//!
+//! ```no_run
+//! use ward_runtime::Runtime;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let runtime = Runtime::new()?;
+//! let module = runtime.load(&std::fs::read("policy.wasm")?)?;
+//! let decision = module.decide_json(br#"{
+//!     "principal": {"type": "User", "id": "alice"},
+//!     "action": "infer",
+//!     "resource": {"type": "Model", "id": "gpt"}
+//! }"#);
+//! if decision.is_allow() {
+//!     // discharge decision.obligations, or deny
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Threads: [`DecisionModule`] is `Send + Sync`; its `decide*` methods take
+//! `&self` and borrow an instance from a pool. A thread that decides a lot
+//! can keep its own [`Evaluator`] and skip the pool.
+
+#![deny(missing_docs)]
+
+mod answer;
+mod binary;
+mod encode;
+mod error;
+mod module;
+mod precompiled;
+mod schema;
+
+pub use binary::append_custom_section;
+pub use error::LoadError;
+pub use module::{DecisionModule, EncodedRequest, Evaluator, Limits, Runtime};
+pub use ward_types::manifest::{ABI_VERSION, MANIFEST_SECTION, Manifest};
+pub use ward_types::{Decision, DecisionError, ErrorKind, Obligation, Outcome, Request};
+
+/// The decision-module ABI version this runtime implements.
+pub fn ward_abi_version() -> u32 {
+    ABI_VERSION
+}

@@ -587,6 +587,17 @@ impl Checker<'_> {
         }
     }
 
+    /// Only the principal and the resource come with their attributes; other
+    /// entities in a request are references (type and id).
+    fn entity_reference_attribute(&mut self, base: &Expr, name: &ast::Ident) {
+        let text = self.sources.snippet(base.span).to_owned();
+        self.error(
+            Diagnostic::new(Code::AttributeOnNonRecord, name.span, format!("the attributes of `{text}` are not in the request"))
+                .label("an entity reference carries only its type and id")
+                .help("compare the entity with `==`, or declare the attribute you need on the principal, the resource or the context"),
+        );
+    }
+
     fn unknown_attribute(&mut self, name: &ast::Ident, what: &str, candidates: Vec<&str>) {
         // A broken declaration already explains a missing attribute.
         if self.poisoned(&name.name) || self.poisoned("") {
@@ -608,6 +619,10 @@ impl Checker<'_> {
             return self.qualified_value(&path, whole.span, scope);
         }
         let base = self.expr(base, scope, facts).expr?;
+        if matches!(base.ty, Type::Entity(_)) && !matches!(base.kind, ExprKind::Principal | ExprKind::Resource) {
+            self.entity_reference_attribute(&base, name);
+            return None;
+        }
         let field = self.field(&base.ty, name, base.span)?;
         if field.optional {
             let present = self.path_of(&base, scope).is_some_and(|(root, mut path)| {
@@ -710,6 +725,10 @@ impl Checker<'_> {
 
     fn has(&mut self, base: &ast::Expr, name: &ast::Ident, span: Span, scope: &mut Scope, facts: &Facts) -> Typed {
         let Some(base) = self.expr(base, scope, facts).expr else { return Typed::none() };
+        if matches!(base.ty, Type::Entity(_)) && !matches!(base.kind, ExprKind::Principal | ExprKind::Resource) {
+            self.entity_reference_attribute(&base, name);
+            return Typed::none();
+        }
         let Some(field) = self.field(&base.ty, name, base.span) else { return Typed::none() };
         if !field.optional {
             self.error(

@@ -501,7 +501,3 @@ fn check_range(c: &Const, ty: &Type) -> bool {
         _ => true,
     }
 }
-
-fn annotation_span(rule: &ast::Rule, name: &str) -> Option<Span> {
-    rule.annotations.iter().find(|a| a.name.name == name).map(|a| a.span)
-}

@@ -1,6 +1,7 @@
 //! The compiler's integration tests, as one test binary.
 
 mod check;
+mod codegen;
 mod interp;
 mod spec;
 mod syntax;

@@ -1124,7 +1124,6 @@ proptest! {
 
 /// Known parser bug: `-(n as i128)` overflows for n = 2^127.
 #[test]
-#[ignore = "parser bug: negating 2^127 overflows (reported to the lead)"]
 fn parser_does_not_overflow_on_i128_min() {
     let _ = parser::parse_expr(FileId(0), "-170141183460469231731687303715884105728");
     let _ = parser::parse(
@@ -1136,7 +1135,6 @@ fn parser_does_not_overflow_on_i128_min() {
 /// Known parser bug: literals of 2^127 or more wrap around to negative
 /// values (`u128 as i128`), so the checker cannot report them as out of range.
 #[test]
-#[ignore = "parser bug: integer literals >= 2^127 wrap to negative values (reported to the lead)"]
 fn huge_literals_do_not_wrap_to_negative() {
     for src in [
         "340282366920938463463374607431768211455",

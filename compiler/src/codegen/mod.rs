@@ -1,0 +1,358 @@
+//! Code generation: a checked program to a self-contained WebAssembly
+//! decision module, as `spec/abi.md` defines it.
+//!
+//! The program is first lowered to the decision IR ([`index`]): per action,
+//! a tree that dispatches on literal equalities so that a request reaches
+//! only the rules that could apply. Each rule becomes a function; each tree
+//! node a function that calls its rules and, through a table, the subtree
+//! the request's key selects.
+//!
+//! Memory layout: constant data from address 16, then the three answer
+//! lists (applicable permits, applicable forbids, failing rules), then the
+//! request buffer, which is the only thing that ever grows.
+
+mod data;
+mod emit;
+mod func;
+mod helpers;
+pub mod index;
+pub mod layout;
+
+use std::borrow::Cow;
+
+use sha2::{Digest, Sha256};
+use wasm_encoder::{
+    BlockType, CodeSection, ConstExpr, CustomSection, DataSection, ElementSection, Elements, ExportKind,
+    ExportSection, FunctionSection, GlobalSection, GlobalType, Instruction as I, MemorySection, MemoryType, Module,
+    RefType, TableSection, TableType, TypeSection, ValType,
+};
+use ward_types::manifest::{self, Manifest, ObligationInfo, RuleInfo, ABI_VERSION, MANIFEST_SECTION};
+
+use self::data::Data;
+use self::emit::Emitter;
+use self::func::Func;
+use self::helpers::{Ctx, H, G_ERRORS, G_FORBIDS, G_OUT, G_PERMITS};
+use self::index::{Key, Node};
+use self::layout::Layout;
+use crate::program::{Effect, Program};
+use crate::span::SourceMap;
+
+const DATA_START: u32 = 16;
+const PAGE: u64 = 65_536;
+/// Switches with more cases than this dispatch through a table.
+const SMALL_SWITCH: usize = 8;
+
+/// A compiled decision module.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The WebAssembly binary.
+    pub wasm: Vec<u8>,
+    /// The manifest it carries.
+    pub manifest: Manifest,
+}
+
+/// A dispatch-tree node flattened into a function.
+enum NodeFn {
+    Leaf(Vec<usize>),
+    Switch { key: Key, cases: Vec<(u32, usize)>, rest: usize, table: Option<u32> },
+}
+
+fn flatten(node: &Node, nodes: &mut Vec<NodeFn>) -> usize {
+    let id = nodes.len();
+    nodes.push(NodeFn::Leaf(Vec::new()));
+    fill(node, id, nodes);
+    id
+}
+
+fn fill(node: &Node, id: usize, nodes: &mut Vec<NodeFn>) {
+    nodes[id] = match node {
+        Node::Leaf(rules) => NodeFn::Leaf(rules.clone()),
+        Node::Switch { key, cases, rest } => {
+            let rest = flatten(rest, nodes);
+            let cases = cases.iter().map(|(value, child)| (*value, flatten(child, nodes))).collect();
+            NodeFn::Switch { key: *key, cases, rest, table: None }
+        }
+    };
+}
+
+/// The SHA-256 of the sources, as the manifest reports it.
+pub fn source_hash(sources: &SourceMap) -> String {
+    let mut files: Vec<(&str, &str)> = sources.iter().map(|(_, f)| (f.name.as_str(), f.text.as_str())).collect();
+    files.sort();
+    let mut hasher = Sha256::new();
+    for (name, text) in files {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(text.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn packages(sources: &SourceMap) -> Vec<String> {
+    let mut packages: Vec<String> = sources
+        .iter()
+        .filter_map(|(_, f)| {
+            let tokens = crate::syntax::lexer::lex(&f.text).tokens;
+            let mut iter = tokens.iter().map(|(_, t, _)| t);
+            if iter.next() != Some(&crate::syntax::lexer::Tok::Package) {
+                return None;
+            }
+            let mut name = String::new();
+            for t in iter {
+                match t {
+                    crate::syntax::lexer::Tok::Ident(s) => name.push_str(s),
+                    crate::syntax::lexer::Tok::Dot => name.push('.'),
+                    _ => break,
+                }
+            }
+            Some(name)
+        })
+        .collect();
+    packages.sort();
+    packages.dedup();
+    packages
+}
+
+/// Compiles a checked program into a decision module.
+pub fn build(program: &Program, sources: &SourceMap) -> Output {
+    let layout = Layout::new(&program.schema);
+    let mut data = Data::new(DATA_START);
+    let trees = index::build(program, &layout, &mut |s| data.string_id(s));
+    let actions = trees.len();
+    // Action roots first, so that the action's number selects its table entry.
+    let mut nodes: Vec<NodeFn> = (0..actions).map(|_| NodeFn::Leaf(Vec::new())).collect();
+    for (root, tree) in trees.iter().enumerate() {
+        fill(tree, root, &mut nodes);
+    }
+    // Large switches dispatch through an array of table indices, in data.
+    for node in &mut nodes {
+        if let NodeFn::Switch { cases, table, .. } = node {
+            if cases.len() > SMALL_SWITCH {
+                let max = cases.iter().map(|(v, _)| *v).max().unwrap_or(0);
+                let mut array = vec![0u8; (max as usize + 1) * 4];
+                for (value, child) in cases.iter() {
+                    let table_index = *child as u32 + 1;
+                    array[*value as usize * 4..*value as usize * 4 + 4].copy_from_slice(&table_index.to_le_bytes());
+                }
+                *table = Some(data.bytes(&array));
+            }
+        }
+    }
+
+    // Pass 1 places every constant; pass 2 emits code with the final base.
+    let action_principals: Vec<Vec<crate::program::EntityTypeId>> =
+        program.schema.actions.iter().map(|a| a.principals.clone()).collect();
+    let principals_for = |rule: &crate::program::Rule| -> Option<Vec<crate::program::EntityTypeId>> {
+        let actions = rule.scope.actions.as_ref()?;
+        let mut all: Vec<_> = actions.iter().flat_map(|a| action_principals[a.0 as usize].clone()).collect();
+        all.sort();
+        all.dedup();
+        Some(all)
+    };
+    for rule in &program.rules {
+        let mut emitter = Emitter { program, layout: &layout, data: &mut data, base: 0 };
+        let _ = emitter.rule(rule, principals_for(rule).as_deref());
+    }
+    let n = program.rules.len() as u32;
+    let list = 4 + 4 * n;
+    let permits = data.end().div_ceil(8) * 8;
+    let forbids = permits + list;
+    let errors = forbids + list;
+    let base = (errors + list).div_ceil(16) * 16;
+    let ctx = Ctx { base, permits, forbids, errors };
+
+    let mut rule_fns = Vec::new();
+    for rule in &program.rules {
+        let mut emitter = Emitter { program, layout: &layout, data: &mut data, base };
+        rule_fns.push(emitter.rule(rule, principals_for(rule).as_deref()));
+    }
+
+    // Function indices: helpers, rules, the no-op, nodes, exports.
+    let helper_list = helpers::all();
+    let first_rule = helper_list.len() as u32;
+    let noop = first_rule + n;
+    let first_node = noop + 1;
+    let first_export = first_node + nodes.len() as u32;
+
+    let mut types = TypeSection::new();
+    let mut signatures: Vec<(Vec<ValType>, Vec<ValType>)> = Vec::new();
+    let mut type_of = |params: Vec<ValType>, results: Vec<ValType>| -> u32 {
+        if let Some(i) = signatures.iter().position(|(p, r)| *p == params && *r == results) {
+            return i as u32;
+        }
+        types.ty().function(params.clone(), results.clone());
+        signatures.push((params, results));
+        signatures.len() as u32 - 1
+    };
+    let void = type_of(vec![], vec![]);
+    let to_i32 = type_of(vec![], vec![ValType::I32]);
+    let i32_to_i32 = type_of(vec![ValType::I32], vec![ValType::I32]);
+
+    let mut functions = FunctionSection::new();
+    let mut code = CodeSection::new();
+    for h in &helper_list {
+        let (params, results) = helpers::signature(*h);
+        functions.function(type_of(params, results));
+        code.function(&helpers::build(*h, ctx).finish());
+    }
+    for f in rule_fns {
+        functions.function(to_i32);
+        code.function(&f.finish());
+    }
+    functions.function(void);
+    code.function(&Func::new(0).finish());
+    for node in &nodes {
+        functions.function(void);
+        let mut f = Func::new(0);
+        match node {
+            NodeFn::Leaf(rules) => {
+                for rule in rules {
+                    let note = if program.rules[*rule].effect == Effect::Permit { H::NotePermit } else { H::NoteForbid };
+                    f.i32(*rule as i32).call(first_rule + *rule as u32).call(helpers::index(note));
+                }
+            }
+            NodeFn::Switch { key, cases, rest, table } => {
+                f.call(first_node + *rest as u32);
+                let value = f.local(ValType::I32);
+                f.addr(base + key.offset).load32(0).set(value);
+                match table {
+                    Some(array) => {
+                        let max = cases.iter().map(|(v, _)| *v).max().unwrap_or(0);
+                        f.get(value).addr(max).op(I::I32LeU).if_(BlockType::Empty);
+                        f.get(value).i32(4).op(I::I32Mul).load32(*array);
+                        f.op(I::CallIndirect { type_index: void, table_index: 0 });
+                        f.end();
+                    }
+                    None => {
+                        for (case, child) in cases {
+                            f.get(value).addr(*case).op(I::I32Eq).if_(BlockType::Empty);
+                            f.call(first_node + *child as u32).end();
+                        }
+                    }
+                }
+            }
+        }
+        code.function(&f.finish());
+    }
+
+    // Exports.
+    let fixed = layout.schema.fixed_size;
+    functions.function(to_i32);
+    let mut f = Func::new(0);
+    f.i32(ABI_VERSION as i32);
+    code.function(&f.finish());
+
+    functions.function(i32_to_i32);
+    let mut f = Func::new(1);
+    let needed = f.local(ValType::I64);
+    f.get(0).i32(0).op(I::I32LtS).if_(BlockType::Empty).i32(0).op(I::Return).end();
+    f.get(0).op(I::I64ExtendI32U).op(I::I64Const(i64::from(base))).op(I::I64Add).set(needed);
+    f.get(needed).op(I::MemorySize(0)).op(I::I64ExtendI32U).op(I::I64Const(PAGE as i64)).op(I::I64Mul).op(I::I64GtU);
+    f.if_(BlockType::Empty);
+    f.get(needed).op(I::MemorySize(0)).op(I::I64ExtendI32U).op(I::I64Const(PAGE as i64)).op(I::I64Mul).op(I::I64Sub);
+    f.op(I::I64Const(PAGE as i64 - 1)).op(I::I64Add).op(I::I64Const(PAGE as i64)).op(I::I64DivU).op(I::I32WrapI64);
+    f.op(I::MemoryGrow(0)).i32(-1).op(I::I32Eq).if_(BlockType::Empty).i32(0).op(I::Return).end();
+    f.end();
+    f.addr(base);
+    code.function(&f.finish());
+
+    functions.function(i32_to_i32);
+    let mut f = Func::new(1);
+    for g in [G_PERMITS, G_FORBIDS, G_ERRORS] {
+        f.i32(0).op(I::GlobalSet(g));
+    }
+    // Unreadable: shorter than the fixed part, longer than memory, or an
+    // action number out of range.
+    f.get(0).addr(fixed).op(I::I32LtS);
+    f.get(0).op(I::I64ExtendI32U).op(I::I64Const(i64::from(base))).op(I::I64Add);
+    f.op(I::MemorySize(0)).op(I::I64ExtendI32U).op(I::I64Const(PAGE as i64)).op(I::I64Mul).op(I::I64GtU).op(I::I32Or);
+    f.addr(base).load32(0).addr(actions as u32).op(I::I32GeU).op(I::I32Or);
+    f.if_(BlockType::Empty);
+    f.addr(permits).i32(0).store32(0).addr(permits).op(I::GlobalSet(G_OUT)).i32(manifest::status::BAD_INPUT).op(I::Return);
+    f.end();
+    f.addr(base).load32(0).i32(1).op(I::I32Add).op(I::CallIndirect { type_index: void, table_index: 0 });
+    for (global, list, status) in [
+        (G_ERRORS, errors, manifest::status::ERROR),
+        (G_FORBIDS, forbids, manifest::status::DENY_FORBID),
+        (G_PERMITS, permits, manifest::status::ALLOW),
+    ] {
+        f.op(I::GlobalGet(global)).if_(BlockType::Empty);
+        f.addr(list).op(I::GlobalGet(global)).store32(0).addr(list).op(I::GlobalSet(G_OUT)).i32(status).op(I::Return);
+        f.end();
+    }
+    f.addr(permits).i32(0).store32(0).addr(permits).op(I::GlobalSet(G_OUT)).i32(manifest::status::DENY_DEFAULT);
+    code.function(&f.finish());
+
+    functions.function(to_i32);
+    let mut f = Func::new(0);
+    f.op(I::GlobalGet(G_OUT));
+    code.function(&f.finish());
+
+    let mut tables = TableSection::new();
+    let table_size = u64::from(1 + nodes.len() as u32);
+    tables.table(TableType { element_type: RefType::FUNCREF, table64: false, minimum: table_size, maximum: Some(table_size), shared: false });
+
+    let pages = (u64::from(base) + PAGE).div_ceil(PAGE);
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType { minimum: pages, maximum: None, memory64: false, shared: false, page_size_log2: None });
+
+    let mut globals = GlobalSection::new();
+    for _ in 0..4 {
+        globals.global(GlobalType { val_type: ValType::I32, mutable: true, shared: false }, &ConstExpr::i32_const(0));
+    }
+
+    let mut exports = ExportSection::new();
+    exports.export("memory", ExportKind::Memory, 0);
+    exports.export("ward_abi_version", ExportKind::Func, first_export);
+    exports.export("ward_input", ExportKind::Func, first_export + 1);
+    exports.export("ward_evaluate", ExportKind::Func, first_export + 2);
+    exports.export("ward_output", ExportKind::Func, first_export + 3);
+
+    let mut elements = ElementSection::new();
+    let table_funcs: Vec<u32> = std::iter::once(noop).chain((0..nodes.len() as u32).map(|i| first_node + i)).collect();
+    elements.active(None, &ConstExpr::i32_const(0), Elements::Functions(Cow::Owned(table_funcs)));
+
+    let mut data_section = DataSection::new();
+    data_section.active(0, &ConstExpr::i32_const(DATA_START as i32), data.finish(base));
+
+    let manifest = Manifest {
+        abi_version: ABI_VERSION,
+        packages: packages(sources),
+        source_hash: source_hash(sources),
+        schema: layout.schema.clone(),
+        strings: data.strings().to_vec(),
+        obligations: program
+            .obligations
+            .iter()
+            .map(|o| ObligationInfo { name: o.name.clone(), params: o.params.iter().map(|(n, _)| n.clone()).collect() })
+            .collect(),
+        rules: program
+            .rules
+            .iter()
+            .map(|r| RuleInfo {
+                id: r.id.clone(),
+                effect: match r.effect {
+                    Effect::Permit => manifest::Effect::Permit,
+                    Effect::Forbid => manifest::Effect::Forbid,
+                },
+                reason: r.reason.clone(),
+                obligations: r.obligations.iter().filter_map(|u| crate::interp::render_obligation(program, u)).collect(),
+            })
+            .collect(),
+    };
+    let manifest_json = serde_json::to_vec(&manifest).unwrap_or_default();
+
+    let mut module = Module::new();
+    module.section(&types);
+    module.section(&functions);
+    module.section(&tables);
+    module.section(&memories);
+    module.section(&globals);
+    module.section(&exports);
+    module.section(&elements);
+    module.section(&code);
+    module.section(&data_section);
+    module.section(&CustomSection { name: Cow::Borrowed(MANIFEST_SECTION), data: Cow::Owned(manifest_json) });
+    Output { wasm: module.finish(), manifest }
+}

@@ -1,0 +1,124 @@
+//! Turning a module's answer (status and rule indices) into a decision.
+
+use ward_types::manifest::{Effect, status};
+use ward_types::{Decision, DecisionError, ErrorKind, Outcome};
+
+use crate::schema::Schema;
+
+/// A deny with one error.
+pub(crate) fn deny(kind: ErrorKind, message: impl Into<String>) -> Decision {
+    Decision::fail_closed(vec![DecisionError {
+        kind,
+        path: None,
+        rule: None,
+        message: message.into(),
+    }])
+}
+
+/// A deny for a module that answered outside the ABI.
+pub(crate) fn invalid_answer(message: impl std::fmt::Display) -> Decision {
+    deny(
+        ErrorKind::MalformedRequest,
+        format!("the decision module gave an invalid answer: {message}"),
+    )
+}
+
+/// Whether `status` comes with rule indices.
+pub(crate) fn has_indices(status: i32) -> bool {
+    matches!(status, status::ALLOW | status::DENY_FORBID | status::ERROR)
+}
+
+/// Checks the indices against the status and sorts them by rule id (then
+/// index), keeping one rule per id. On an inconsistent answer, the deny to
+/// return instead.
+pub(crate) fn check(schema: &Schema, status: i32, indices: &mut Vec<u32>) -> Result<(), Decision> {
+    if !has_indices(status) {
+        indices.clear();
+        return Ok(());
+    }
+    let rules = &schema.manifest.rules;
+    if indices.is_empty() {
+        return Err(invalid_answer(format!("status {status} without any rule")));
+    }
+    for &i in indices.iter() {
+        let Some(rule) = rules.get(i as usize) else {
+            return Err(invalid_answer(format!(
+                "rule index {i} is out of range ({} rules)",
+                rules.len()
+            )));
+        };
+        let expected = match status {
+            status::ALLOW => Some(Effect::Permit),
+            status::DENY_FORBID => Some(Effect::Forbid),
+            _ => None,
+        };
+        if expected.is_some_and(|e| e != rule.effect) {
+            return Err(invalid_answer(format!(
+                "status {status} names rule `{}` of the other effect",
+                rule.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The decision for a checked answer. Obligations are gathered from every
+/// indexed rule, then sorted and made distinct; rules and reasons are one
+/// per distinct id, sorted by id.
+pub(crate) fn decision(schema: &Schema, status: i32, indices: &mut [u32]) -> Decision {
+    let rules = &schema.manifest.rules;
+    let id = |i: u32| rules.get(i as usize).map_or("", |r| r.id.as_str());
+    indices.sort_unstable_by(|&a, &b| id(a).cmp(id(b)).then(a.cmp(&b)));
+    // Rules sharing an id, lowest index first.
+    let groups = || indices.chunk_by(|&a, &b| id(a) == id(b));
+    match status {
+        status::ALLOW | status::DENY_FORBID => {
+            let mut obligations = Vec::new();
+            for &i in indices.iter() {
+                if let Some(rule) = rules.get(i as usize) {
+                    obligations.extend(rule.obligations.iter().cloned());
+                }
+            }
+            obligations.sort();
+            obligations.dedup();
+            let mut ids = Vec::new();
+            let mut reasons = Vec::new();
+            for group in groups() {
+                ids.push(group.first().map_or("", |&i| id(i)).to_owned());
+                // The first rule of the group that has a reason.
+                reasons.extend(
+                    group
+                        .iter()
+                        .find_map(|&i| rules.get(i as usize).and_then(|r| r.reason.clone())),
+                );
+            }
+            Decision {
+                decision: if status == status::ALLOW {
+                    Outcome::Allow
+                } else {
+                    Outcome::Deny
+                },
+                rules: ids,
+                reasons,
+                obligations,
+                errors: Vec::new(),
+            }
+        }
+        status::DENY_DEFAULT => Decision::fail_closed(Vec::new()),
+        status::ERROR => Decision::fail_closed(
+            groups()
+                .map(|group| DecisionError {
+                    kind: ErrorKind::Overflow,
+                    path: None,
+                    rule: Some(group.first().map_or("", |&i| id(i)).to_owned()),
+                    message: "integer overflow".to_owned(),
+                })
+                .collect(),
+        ),
+        status::BAD_INPUT => deny(
+            ErrorKind::MalformedRequest,
+            "the decision module could not read the request",
+        ),
+        other => invalid_answer(format!("unknown status {other}")),
+    }
+}

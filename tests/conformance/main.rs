@@ -1,0 +1,6 @@
+//! Conformance tests: the reference interpreter and the compiled module
+//! must decide every request alike.
+
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used, reason = "tests")]
+
+mod smoke;
