@@ -72,7 +72,7 @@ pub fn usage_error(error: &clap::Error) -> ExitCode {
     let _ = error.print();
     match error.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => status::ok(),
-        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => status::error(),
+        // `ward` alone prints the help on standard error, as a usage error.
         _ => status::error(),
     }
 }
