@@ -3,13 +3,20 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use crate::engine::{Engine, Interpreter};
+use crate::engine::{Engine, Interpreter, Module};
 use crate::output::{self, Failure, describe_io};
 use crate::{Outcome, status};
 
 /// Runs `ward eval --policy PATH… --request FILE|-`.
 pub fn run(policy: &[PathBuf], request: &str, color: bool) -> Outcome {
     let engine = Interpreter::load(policy, color)?;
+    let request = read_request(request)?;
+    decide(&engine, &request)
+}
+
+/// Runs `ward eval MODULE --request FILE|-`.
+pub fn run_module(module: &std::path::Path, request: &str) -> Outcome {
+    let engine = Module::load(module)?;
     let request = read_request(request)?;
     decide(&engine, &request)
 }

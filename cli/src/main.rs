@@ -4,6 +4,7 @@
 //! Everything that touches the outside world — files, standard streams,
 //! colours, exit codes — lives here; the compiler does no IO.
 
+mod build;
 mod check;
 mod engine;
 mod eval;
@@ -51,8 +52,27 @@ enum Command {
     Check(CheckArgs),
     /// Explain a diagnostic code, or list every code.
     Explain(ExplainArgs),
-    /// Decide a request against a policy and print the decision.
+    /// Compile policies into a WebAssembly decision module.
+    Build(BuildArgs),
+    /// Decide a request against a policy or a decision module and print the decision.
     Eval(EvalArgs),
+}
+
+/// Arguments of `ward build`.
+#[derive(Debug, Args)]
+struct BuildArgs {
+    /// Policy files or folders, compiled together as one program.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<std::path::PathBuf>,
+
+    /// Where to write the module.
+    #[arg(short, long, value_name = "OUT.wasm")]
+    output: std::path::PathBuf,
+
+    /// Also write the module precompiled for this machine, for fast gateway
+    /// start-up.
+    #[arg(long, value_name = "OUT.cwasm")]
+    precompiled: Option<std::path::PathBuf>,
 }
 
 /// Arguments of `ward check`.
@@ -90,9 +110,15 @@ struct ExplainArgs {
 
 /// Arguments of `ward eval`.
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("engine").required(true).args(["module", "policy"]))]
 struct EvalArgs {
-    /// Policy files or folders, compiled together as one program.
-    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    /// A decision module (`.wasm`, or precompiled `.cwasm`) built by `ward build`.
+    #[arg(value_name = "MODULE")]
+    module: Option<std::path::PathBuf>,
+
+    /// Policy files or folders, compiled together as one program and decided
+    /// by the reference interpreter.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
     policy: Vec<std::path::PathBuf>,
 
     /// The request: a JSON file, or `-` for standard input.
@@ -109,7 +135,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(&args.paths, args.format, color),
         Command::Explain(args) => explain::run(args.code.as_deref(), args.list),
-        Command::Eval(args) => eval::run(&args.policy, &args.request, color),
+        Command::Build(args) => build::run(&args.paths, &args.output, args.precompiled.as_deref(), color),
+        Command::Eval(args) => match &args.module {
+            Some(module) => eval::run_module(module, &args.request),
+            None => eval::run(&args.policy, &args.request, color),
+        },
     };
     match result {
         Ok(code) => code,
