@@ -21,9 +21,8 @@ pub fn run(paths: &[PathBuf], out: &Path, precompiled: Option<&Path>, color: boo
     if let Some(path) = precompiled {
         let runtime = ward_runtime::Runtime::new()
             .map_err(|e| Failure::new(format!("cannot start the WebAssembly runtime: {e}")))?;
-        let artifact = runtime
-            .precompile(&module.wasm)
-            .map_err(|e| Failure::new(format!("cannot precompile the module: {e}")))?;
+        let artifact =
+            runtime.precompile(&module.wasm).map_err(|e| Failure::new(format!("cannot precompile the module: {e}")))?;
         write(path, &artifact)?;
         summary.push_str(&format!("; precompiled `{}`: {} bytes", path.display(), artifact.len()));
     }

@@ -33,25 +33,14 @@ impl Interpreter {
 
     /// Compiles policy files and folders into a checked program and its
     /// sources; diagnostics go to standard error.
-    pub fn compile(
-        paths: &[PathBuf],
-        color: bool,
-    ) -> Result<(Program, ward_compiler::span::SourceMap), Failure> {
+    pub fn compile(paths: &[PathBuf], color: bool) -> Result<(Program, ward_compiler::span::SourceMap), Failure> {
         let files = sources::load(paths)?;
         let compilation = ward_compiler::compile(files);
         if !compilation.diagnostics.is_empty() {
-            output::stderr(&diagnostics::render(
-                &compilation.sources,
-                &compilation.diagnostics,
-                color,
-            ));
+            output::stderr(&diagnostics::render(&compilation.sources, &compilation.diagnostics, color));
         }
         if compilation.has_errors() {
-            let errors = compilation
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .count();
+            let errors = compilation.diagnostics.iter().filter(|d| d.is_error()).count();
             let noun = if errors == 1 { "error" } else { "errors" };
             return Err(Failure::new(format!("the policy has {errors} {noun}"))
                 .help("`ward check` reports them without evaluating"));
@@ -88,12 +77,8 @@ impl Module {
             .map_err(|e| Failure::new(format!("cannot read module `{shown}`: {}", output::describe_io(&e))))?;
         let runtime = ward_runtime::Runtime::new()
             .map_err(|e| Failure::new(format!("cannot start the WebAssembly runtime: {e}")))?;
-        let module = if bytes.starts_with(b"\0asm") {
-            runtime.load(&bytes)
-        } else {
-            runtime.load_precompiled(&bytes)
-        }
-        .map_err(|e| Failure::new(format!("cannot load module `{shown}`: {e}")))?;
+        let module = if bytes.starts_with(b"\0asm") { runtime.load(&bytes) } else { runtime.load_precompiled(&bytes) }
+            .map_err(|e| Failure::new(format!("cannot load module `{shown}`: {e}")))?;
         Ok(Module { module })
     }
 }

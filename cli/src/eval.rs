@@ -28,30 +28,18 @@ fn decide(engine: &dyn Engine, request: &[u8]) -> Outcome {
     let text = serde_json::to_string_pretty(&decision)
         .map_err(|e| Failure::new(format!("cannot write the decision as JSON: {e}")))?;
     output::stdout(&format!("{text}\n"));
-    Ok(if decision.is_allow() {
-        status::ok()
-    } else {
-        status::deny()
-    })
+    Ok(if decision.is_allow() { status::ok() } else { status::deny() })
 }
 
 /// The request's bytes, from a file or standard input (`-`).
 fn read_request(source: &str) -> Result<Vec<u8>, Failure> {
     if source == "-" {
         let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
-            Failure::new(format!(
-                "cannot read the request from standard input: {}",
-                describe_io(&e)
-            ))
-        })?;
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| Failure::new(format!("cannot read the request from standard input: {}", describe_io(&e))))?;
         Ok(bytes)
     } else {
-        std::fs::read(source).map_err(|e| {
-            Failure::new(format!(
-                "cannot read request `{source}`: {}",
-                describe_io(&e)
-            ))
-        })
+        std::fs::read(source).map_err(|e| Failure::new(format!("cannot read request `{source}`: {}", describe_io(&e))))
     }
 }

@@ -8,10 +8,7 @@ use crate::{Outcome, status};
 /// Runs `ward explain CODE` or `ward explain --list`.
 pub fn run(code: Option<&str>, list: bool) -> Outcome {
     if list {
-        let text: String = Code::ALL
-            .iter()
-            .map(|c| format!("{}  {}\n", c.as_str(), c.title()))
-            .collect();
+        let text: String = Code::ALL.iter().map(|c| format!("{}  {}\n", c.as_str(), c.title())).collect();
         output::stdout(&text);
         return Ok(status::ok());
     }
@@ -20,11 +17,6 @@ pub fn run(code: Option<&str>, list: bool) -> Outcome {
         Failure::new(format!("unknown diagnostic code `{}`", text.trim()))
             .help("`ward explain --list` lists every code")
     })?;
-    output::stdout(&format!(
-        "{}: {}\n\n{}\n",
-        code.as_str(),
-        code.title(),
-        code.explanation().trim_end()
-    ));
+    output::stdout(&format!("{}: {}\n\n{}\n", code.as_str(), code.title(), code.explanation().trim_end()));
     Ok(status::ok())
 }

@@ -22,9 +22,7 @@ use crate::output::Failure;
 #[derive(Debug, Parser)]
 #[command(name = "ward", version, long_about = None)]
 #[command(about = "Ward: a statically typed policy language for zero-trust rules about AI systems")]
-#[command(
-    after_help = "Exit status: 0 on success (or allow), 1 on errors, 2 when `ward eval` denies."
-)]
+#[command(after_help = "Exit status: 0 on success (or allow), 1 on errors, 2 when `ward eval` denies.")]
 struct Cli {
     /// When to colour diagnostics. `NO_COLOR`, when set and not empty, turns
     /// colour off.

@@ -18,10 +18,7 @@ pub struct Failure {
 impl Failure {
     /// A failure with a message.
     pub fn new(message: impl Into<String>) -> Failure {
-        Failure {
-            message: message.into(),
-            help: None,
-        }
+        Failure { message: message.into(), help: None }
     }
 
     /// Adds advice.
@@ -46,11 +43,7 @@ const RED: &str = "\x1b[1;31m";
 const CYAN: &str = "\x1b[1;36m";
 
 fn paint(text: &str, style: &str, color: bool) -> String {
-    if color {
-        format!("{style}{text}\x1b[0m")
-    } else {
-        text.to_owned()
-    }
+    if color { format!("{style}{text}\x1b[0m") } else { text.to_owned() }
 }
 
 /// Whether to colour what goes to standard error.

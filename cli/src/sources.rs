@@ -16,10 +16,8 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<(String, String)>, Failure> {
     for path in paths {
         let found = collect(path)?;
         if found.is_empty() {
-            return Err(
-                Failure::new(format!("no `.ward` files in `{}`", path.display()))
-                    .help("give policy files, or folders that contain them"),
-            );
+            return Err(Failure::new(format!("no `.ward` files in `{}`", path.display()))
+                .help("give policy files, or folders that contain them"));
         }
         for file in found {
             // The same file reached through two arguments is read once.
@@ -27,10 +25,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<(String, String)>, Failure> {
             files.entry(key).or_insert(file);
         }
     }
-    let mut named: Vec<(String, PathBuf)> = files
-        .into_values()
-        .map(|path| (display(&path), path))
-        .collect();
+    let mut named: Vec<(String, PathBuf)> = files.into_values().map(|path| (display(&path), path)).collect();
     named.sort();
     named
         .into_iter()
@@ -52,13 +47,8 @@ fn display(path: &Path) -> String {
 /// below a folder. Hidden entries (names starting with `.`) and symbolic
 /// links to folders are skipped inside folders.
 fn collect(path: &Path) -> Result<Vec<PathBuf>, Failure> {
-    let metadata = fs::metadata(path).map_err(|e| {
-        Failure::new(format!(
-            "cannot read `{}`: {}",
-            path.display(),
-            describe_io(&e)
-        ))
-    })?;
+    let metadata = fs::metadata(path)
+        .map_err(|e| Failure::new(format!("cannot read `{}`: {}", path.display(), describe_io(&e))))?;
     if metadata.is_dir() {
         let mut out = Vec::new();
         walk(path, &mut out)?;
@@ -71,13 +61,8 @@ fn collect(path: &Path) -> Result<Vec<PathBuf>, Failure> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
-    let cannot = |e: std::io::Error| {
-        Failure::new(format!(
-            "cannot read folder `{}`: {}",
-            dir.display(),
-            describe_io(&e)
-        ))
-    };
+    let cannot =
+        |e: std::io::Error| Failure::new(format!("cannot read folder `{}`: {}", dir.display(), describe_io(&e)));
     let mut entries = Vec::new();
     for entry in fs::read_dir(dir).map_err(cannot)? {
         entries.push(entry.map_err(cannot)?);

@@ -25,7 +25,8 @@ fn build_then_eval_agrees_with_the_interpreter_on_every_example_request() {
     let policy = root().join("examples/model-gateway/policy");
     let wasm = out.join("gateway.wasm");
     let cwasm = out.join("gateway.cwasm");
-    let built = ward().arg("build").arg(&policy).arg("-o").arg(&wasm).arg("--precompiled").arg(&cwasm).output().expect("runs");
+    let built =
+        ward().arg("build").arg(&policy).arg("-o").arg(&wasm).arg("--precompiled").arg(&cwasm).output().expect("runs");
     assert_eq!(built.status.code(), Some(0), "{}", String::from_utf8_lossy(&built.stderr));
     assert!(String::from_utf8_lossy(&built.stderr).contains("rules"));
     let bytes = std::fs::read(&wasm).expect("module written");

@@ -1,10 +1,6 @@
 //! End-to-end tests of the `ward` command: the real binary, real files,
 //! exit statuses and output.
-#![expect(
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
+#![expect(clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,12 +20,8 @@ struct Run {
 
 impl Run {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
     }
 }
 
@@ -49,11 +41,7 @@ fn ward_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = command.spawn().expect("the `ward` binary runs");
@@ -63,18 +51,11 @@ fn ward_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     }
     let output = child.wait_with_output().expect("`ward` finishes");
     let run = Run {
-        status: output
-            .status
-            .code()
-            .expect("`ward` exits, not killed by a signal"),
+        status: output.status.code().expect("`ward` exits, not killed by a signal"),
         stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
         stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
     };
-    assert!(
-        !run.stderr.contains("panicked"),
-        "`ward` panicked:\n{}",
-        run.stderr
-    );
+    assert!(!run.stderr.contains("panicked"), "`ward` panicked:\n{}", run.stderr);
     run
 }
 
@@ -86,8 +67,7 @@ fn ward(args: &[&str]) -> Run {
 fn scratch(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("cli-{name}-{}-{n}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch folder");
     dir
@@ -136,18 +116,11 @@ fn check_reports_type_errors_with_labels_and_help() {
     assert_eq!(run.status, 1);
     insta::assert_snapshot!("check_type_error", run.stderr);
     let json = ward_in(&dir, &["check", "--format", "json", "mfa.ward"], None);
-    let diagnostics: Vec<JsonDiagnostic> =
-        serde_json::from_str(&json.stdout).expect("an array of diagnostics");
+    let diagnostics: Vec<JsonDiagnostic> = serde_json::from_str(&json.stdout).expect("an array of diagnostics");
     assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
     assert_eq!(diagnostics[0].code, "E0203");
     assert_eq!((diagnostics[0].line, diagnostics[0].column), (8, 8));
-    assert!(
-        diagnostics[0]
-            .help
-            .as_deref()
-            .is_some_and(|h| h.contains("has")),
-        "{diagnostics:#?}"
-    );
+    assert!(diagnostics[0].help.as_deref().is_some_and(|h| h.contains("has")), "{diagnostics:#?}");
 }
 
 #[test]
@@ -160,17 +133,8 @@ fn check_passes_with_warnings() {
     );
     let run = ward_in(&dir, &["check", "anonymous.ward"], None);
     assert_eq!(run.status, 0, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("[W0001] Warning: rule without `@id`"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .ends_with("checked 1 file: 0 errors, 1 warning\n"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("[W0001] Warning: rule without `@id`"), "{}", run.stderr);
+    assert!(run.stderr.ends_with("checked 1 file: 0 errors, 1 warning\n"), "{}", run.stderr);
     let json = ward_in(&dir, &["check", "--format", "json", "anonymous.ward"], None);
     assert_eq!(json.status, 0);
     assert_eq!(json.json()[0]["severity"], "warning");
@@ -182,8 +146,7 @@ fn check_json_gives_code_location_and_help() {
     write(&dir, "broken.ward", SYNTAX_ERROR);
     let run = ward_in(&dir, &["check", "--format", "json", "broken.ward"], None);
     assert_eq!(run.status, 1);
-    let diagnostics: Vec<JsonDiagnostic> =
-        serde_json::from_str(&run.stdout).expect("an array of diagnostics");
+    let diagnostics: Vec<JsonDiagnostic> = serde_json::from_str(&run.stdout).expect("an array of diagnostics");
     assert!(!diagnostics.is_empty());
     let first = &diagnostics[0];
     assert_eq!(first.code, "E0010");
@@ -191,24 +154,11 @@ fn check_json_gives_code_location_and_help() {
     assert_eq!(first.file, "broken.ward");
     // `=` in `  when principal.x = 1;`: line 8, column 20.
     assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
-    assert_eq!(
-        (first.line, first.column, first.end_line, first.end_column),
-        (8, 20, 8, 21),
-        "{first:?}"
-    );
+    assert_eq!((first.line, first.column, first.end_line, first.end_column), (8, 20, 8, 21), "{first:?}");
     assert_eq!(first.message, "unexpected `=`");
     // Every diagnostic has the documented fields.
     for value in run.json().as_array().expect("array") {
-        for field in [
-            "code",
-            "severity",
-            "message",
-            "file",
-            "line",
-            "column",
-            "end_line",
-            "end_column",
-        ] {
+        for field in ["code", "severity", "message", "file", "line", "column", "end_line", "end_column"] {
             assert!(value.get(field).is_some(), "missing `{field}` in {value}");
         }
     }
@@ -224,45 +174,19 @@ fn check_json_is_an_empty_array_for_a_clean_policy() {
 #[test]
 fn check_walks_folders_sorted_and_names_files_as_given() {
     let dir = scratch("walk");
-    write(
-        &dir,
-        "policies/b.ward",
-        "package b\nentity B { a: Int, c }\n",
-    );
+    write(&dir, "policies/b.ward", "package b\nentity B { a: Int, c }\n");
     write(&dir, "policies/a/z.ward", "package z\nentity Z { a: }\n");
     write(&dir, "policies/a/notes.txt", "not a policy ;;;");
     write(&dir, "policies/.hidden/x.ward", "this is skipped");
     write(&dir, "extra.ward", "package p\nentity E {\n");
-    let run = ward_in(
-        &dir,
-        &[
-            "check",
-            "--format",
-            "json",
-            "policies",
-            "./extra.ward",
-            "policies/b.ward",
-        ],
-        None,
-    );
+    let run = ward_in(&dir, &["check", "--format", "json", "policies", "./extra.ward", "policies/b.ward"], None);
     assert_eq!(run.status, 1);
-    let diagnostics: Vec<JsonDiagnostic> =
-        serde_json::from_str(&run.stdout).expect("an array of diagnostics");
+    let diagnostics: Vec<JsonDiagnostic> = serde_json::from_str(&run.stdout).expect("an array of diagnostics");
     let files: Vec<&str> = diagnostics.iter().map(|d| d.file.as_str()).collect();
-    assert_eq!(
-        files,
-        ["extra.ward", "policies/a/z.ward", "policies/b.ward"],
-        "{diagnostics:#?}"
-    );
+    assert_eq!(files, ["extra.ward", "policies/a/z.ward", "policies/b.ward"], "{diagnostics:#?}");
 
     let human = ward_in(&dir, &["check", "policies"], None);
-    assert!(
-        human
-            .stderr
-            .ends_with("checked 2 files: 2 errors, 0 warnings\n"),
-        "{}",
-        human.stderr
-    );
+    assert!(human.stderr.ends_with("checked 2 files: 2 errors, 0 warnings\n"), "{}", human.stderr);
 }
 
 #[test]
@@ -270,16 +194,8 @@ fn check_output_is_deterministic() {
     let dir = scratch("determinism");
     write(&dir, "one.ward", SYNTAX_ERROR);
     write(&dir, "two.ward", "package demo\nentity Model { tier: }\n");
-    let a = ward_in(
-        &dir,
-        &["check", "--format", "json", "two.ward", "one.ward"],
-        None,
-    );
-    let b = ward_in(
-        &dir,
-        &["check", "--format", "json", "one.ward", "two.ward"],
-        None,
-    );
+    let a = ward_in(&dir, &["check", "--format", "json", "two.ward", "one.ward"], None);
+    let b = ward_in(&dir, &["check", "--format", "json", "one.ward", "two.ward"], None);
     assert_eq!(a.stdout, b.stdout);
     assert_eq!(a.status, 1);
 }
@@ -289,10 +205,7 @@ fn check_reports_missing_files_and_empty_folders() {
     let run = ward(&["check", "no/such/policy.ward"]);
     assert_eq!(run.status, 1);
     assert_eq!(run.stdout, "");
-    assert_eq!(
-        run.stderr,
-        "error: cannot read `no/such/policy.ward`: no such file or directory\n"
-    );
+    assert_eq!(run.stderr, "error: cannot read `no/such/policy.ward`: no such file or directory\n");
 
     let dir = scratch("empty");
     write(&dir, "empty/readme.txt", "nothing here");
@@ -307,10 +220,7 @@ fn check_reports_files_that_are_not_text() {
     std::fs::write(dir.join("blob.ward"), [0xff_u8, 0xfe, 0x00, 0x01]).expect("write");
     let run = ward_in(&dir, &["check", "blob.ward"], None);
     assert_eq!(run.status, 1);
-    assert_eq!(
-        run.stderr,
-        "error: cannot read `blob.ward`: the file is not UTF-8 text\n"
-    );
+    assert_eq!(run.stderr, "error: cannot read `blob.ward`: the file is not UTF-8 text\n");
 }
 
 #[test]
@@ -352,11 +262,7 @@ fn usage_errors_exit_1_with_a_message() {
     ] {
         let run = ward(args);
         assert_eq!(run.status, 1, "{args:?}: {}", run.stderr);
-        assert!(
-            run.stderr.contains("error") || run.stderr.contains("Usage"),
-            "{args:?}: {}",
-            run.stderr
-        );
+        assert!(run.stderr.contains("error") || run.stderr.contains("Usage"), "{args:?}: {}", run.stderr);
         assert_eq!(run.stdout, "", "{args:?}");
     }
 }
@@ -394,10 +300,7 @@ fn explain_covers_every_code_of_the_catalogue() {
         assert_eq!(*line, format!("{}  {}", code.as_str(), code.title()));
         let one = ward(&["explain", code.as_str()]);
         assert_eq!(one.status, 0);
-        assert!(
-            one.stdout
-                .starts_with(&format!("{}: {}\n\n", code.as_str(), code.title()))
-        );
+        assert!(one.stdout.starts_with(&format!("{}: {}\n\n", code.as_str(), code.title())));
     }
 }
 
@@ -406,27 +309,14 @@ fn explain_rejects_unknown_codes() {
     let run = ward(&["explain", "E9999"]);
     assert_eq!(run.status, 1);
     assert_eq!(run.stdout, "");
-    assert_eq!(
-        run.stderr,
-        "error: unknown diagnostic code `E9999`\n  help: `ward explain --list` lists every code\n"
-    );
+    assert_eq!(run.stderr, "error: unknown diagnostic code `E9999`\n  help: `ward explain --list` lists every code\n");
     assert_eq!(ward(&["explain", "E0001", "--list"]).status, 1);
 }
 
 // ---------------------------------------------------------------- eval
 
 fn eval_example(request: &str) -> Run {
-    ward_in(
-        &example(),
-        &[
-            "eval",
-            "--policy",
-            "policy",
-            "--request",
-            &format!("requests/{request}"),
-        ],
-        None,
-    )
+    ward_in(&example(), &["eval", "--policy", "policy", "--request", &format!("requests/{request}")], None)
 }
 
 #[test]
@@ -453,10 +343,7 @@ fn eval_denies_by_forbid_with_its_obligations() {
     let decision = run.json();
     assert_eq!(decision["decision"], "deny");
     assert_eq!(decision["rules"], serde_json::json!(["AS-002"]));
-    assert_eq!(
-        decision["obligations"][1],
-        serde_json::json!({"name": "quarantine", "args": {"for": "15m"}})
-    );
+    assert_eq!(decision["obligations"][1], serde_json::json!({"name": "quarantine", "args": {"for": "15m"}}));
 }
 
 #[test]
@@ -483,24 +370,10 @@ fn eval_fails_closed_on_requests_outside_the_schema() {
 #[test]
 fn eval_denies_documents_that_are_not_requests() {
     let dir = scratch("not-a-request");
-    for (name, text) in [
-        ("garbage.json", "this is not JSON"),
-        ("array.json", "[1, 2]"),
-        ("empty.json", ""),
-    ] {
+    for (name, text) in [("garbage.json", "this is not JSON"), ("array.json", "[1, 2]"), ("empty.json", "")] {
         write(&dir, name, text);
         let policy = example().join("policy");
-        let run = ward_in(
-            &dir,
-            &[
-                "eval",
-                "--policy",
-                policy.to_str().expect("UTF-8 path"),
-                "--request",
-                name,
-            ],
-            None,
-        );
+        let run = ward_in(&dir, &["eval", "--policy", policy.to_str().expect("UTF-8 path"), "--request", name], None);
         assert_eq!(run.status, 2, "{name}: {}{}", run.stdout, run.stderr);
         let decision = run.json();
         assert_eq!(decision["decision"], "deny");
@@ -510,76 +383,31 @@ fn eval_denies_documents_that_are_not_requests() {
 
 #[test]
 fn eval_reads_the_request_from_standard_input() {
-    let request =
-        std::fs::read(example().join("requests/allow-analyst-infer.json")).expect("read request");
-    let run = ward_in(
-        &example(),
-        &["eval", "--policy", "policy", "--request", "-"],
-        Some(&request),
-    );
+    let request = std::fs::read(example().join("requests/allow-analyst-infer.json")).expect("read request");
+    let run = ward_in(&example(), &["eval", "--policy", "policy", "--request", "-"], Some(&request));
     assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.stdout, eval_example("allow-analyst-infer.json").stdout);
 
-    let run = ward_in(
-        &example(),
-        &["eval", "--policy", "policy", "--request", "-"],
-        Some(b"{"),
-    );
+    let run = ward_in(&example(), &["eval", "--policy", "policy", "--request", "-"], Some(b"{"));
     assert_eq!(run.status, 2);
     assert_eq!(run.json()["errors"][0]["kind"], "malformed_request");
 }
 
 #[test]
 fn eval_cannot_evaluate_without_a_request_or_a_valid_policy() {
-    let run = ward_in(
-        &example(),
-        &[
-            "eval",
-            "--policy",
-            "policy",
-            "--request",
-            "requests/missing.json",
-        ],
-        None,
-    );
+    let run = ward_in(&example(), &["eval", "--policy", "policy", "--request", "requests/missing.json"], None);
     assert_eq!(run.status, 1);
     assert_eq!(run.stdout, "");
-    assert_eq!(
-        run.stderr,
-        "error: cannot read request `requests/missing.json`: no such file or directory\n"
-    );
+    assert_eq!(run.stderr, "error: cannot read request `requests/missing.json`: no such file or directory\n");
 
-    let run = ward_in(
-        &example(),
-        &[
-            "eval",
-            "--policy",
-            "nowhere",
-            "--request",
-            "requests/deny-default.json",
-        ],
-        None,
-    );
+    let run = ward_in(&example(), &["eval", "--policy", "nowhere", "--request", "requests/deny-default.json"], None);
     assert_eq!(run.status, 1);
-    assert_eq!(
-        run.stderr,
-        "error: cannot read `nowhere`: no such file or directory\n"
-    );
+    assert_eq!(run.stderr, "error: cannot read `nowhere`: no such file or directory\n");
 
     let dir = scratch("eval-broken");
     write(&dir, "broken.ward", SYNTAX_ERROR);
     write(&dir, "request.json", "{}");
-    let run = ward_in(
-        &dir,
-        &[
-            "eval",
-            "--policy",
-            "broken.ward",
-            "--request",
-            "request.json",
-        ],
-        None,
-    );
+    let run = ward_in(&dir, &["eval", "--policy", "broken.ward", "--request", "request.json"], None);
     assert_eq!(run.status, 1);
     assert_eq!(run.stdout, "");
     insta::assert_snapshot!("eval_broken_policy", run.stderr);
@@ -592,8 +420,7 @@ fn eval_cannot_evaluate_without_a_request_or_a_valid_policy() {
 /// `ward` prints (standard output, then standard error).
 #[test]
 fn example_readme_shows_real_output() {
-    let readme =
-        std::fs::read_to_string(example().join("README.md")).expect("the example has a README");
+    let readme = std::fs::read_to_string(example().join("README.md")).expect("the example has a README");
     let mut blocks = 0;
     let mut lines = readme.lines();
     while let Some(line) = lines.next() {
@@ -606,71 +433,37 @@ fn example_readme_shows_real_output() {
         };
         blocks += 1;
         let (command, stdin) = match command.split_once(" < ") {
-            Some((command, file)) => (
-                command,
-                Some(std::fs::read(example().join(file.trim())).expect("stdin file")),
-            ),
+            Some((command, file)) => (command, Some(std::fs::read(example().join(file.trim())).expect("stdin file"))),
             None => (command, None),
         };
         let args: Vec<&str> = command.split_whitespace().collect();
         let run = ward_in(&example(), &args, stdin.as_deref());
         let expected: String = block[1..].iter().map(|l| format!("{l}\n")).collect();
-        assert_eq!(
-            format!("{}{}", run.stdout, run.stderr),
-            expected,
-            "`ward {command}` in the example's README"
-        );
+        assert_eq!(format!("{}{}", run.stdout, run.stderr), expected, "`ward {command}` in the example's README");
         if let Ok(decision) = serde_json::from_str::<Value>(&run.stdout) {
-            let expected_status = if decision["decision"] == "allow" {
-                0
-            } else {
-                2
-            };
+            let expected_status = if decision["decision"] == "allow" { 0 } else { 2 };
             assert_eq!(run.status, expected_status, "`ward {command}`");
         }
     }
-    assert!(
-        blocks >= 4,
-        "the README shows at least four runs, found {blocks}"
-    );
+    assert!(blocks >= 4, "the README shows at least four runs, found {blocks}");
 }
 
 /// Every request of the example decides as its file name says.
 #[test]
 fn example_requests_decide_as_named() {
     let mut count = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(example().join("requests"))
-        .expect("requests folder")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(example().join("requests")).expect("requests folder").flatten().map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("UTF-8 name")
-            .to_owned();
+        let name = path.file_name().and_then(|n| n.to_str()).expect("UTF-8 name").to_owned();
         let run = eval_example(&name);
         let decision = run.json();
-        let expected = if name.starts_with("allow-") {
-            "allow"
-        } else {
-            "deny"
-        };
+        let expected = if name.starts_with("allow-") { "allow" } else { "deny" };
         assert_eq!(decision["decision"], expected, "{name}: {}", run.stdout);
-        assert_eq!(
-            run.status,
-            if expected == "allow" { 0 } else { 2 },
-            "{name}"
-        );
+        assert_eq!(run.status, if expected == "allow" { 0 } else { 2 }, "{name}");
         let errors = decision["errors"].as_array().expect("errors array");
-        assert_eq!(
-            name.starts_with("malformed-"),
-            !errors.is_empty(),
-            "{name}: {}",
-            run.stdout
-        );
+        assert_eq!(name.starts_with("malformed-"), !errors.is_empty(), "{name}: {}", run.stdout);
         count += 1;
     }
     assert!(count >= 4);

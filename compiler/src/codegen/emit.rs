@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use wasm_encoder::{BlockType, Instruction as I, ValType};
 
 use super::data::Data;
-use super::func::{result, Func};
-use super::helpers::{element_value, index, Kind, H};
-use super::layout::{record_field, Layout};
+use super::func::{Func, result};
+use super::helpers::{H, Kind, element_value, index};
+use super::layout::{Layout, record_field};
 use crate::program::{
     ArithOp, Const, EntityScope, EntityTypeId, Expr, ExprKind, Ordering, Program, Rule, StrOp, Type, VarId,
 };
@@ -460,7 +460,15 @@ impl Emitter<'_> {
         c.f.get(i).get(n).op(I::I32GeU).if_(BlockType::Empty).i32(i32::from(all));
         c.f.br_to(out);
         c.f.end();
-        c.f.get(slot).load32(0).addr(self.base).op(I::I32Add).get(i).i32(k.size() as i32).op(I::I32Mul).op(I::I32Add).set(elem);
+        c.f.get(slot)
+            .load32(0)
+            .addr(self.base)
+            .op(I::I32Add)
+            .get(i)
+            .i32(k.size() as i32)
+            .op(I::I32Mul)
+            .op(I::I32Add)
+            .set(elem);
         element_value(&mut c.f, k, elem);
         c.f.set(value);
         let previous = c.vars.insert(var, value);
@@ -482,8 +490,13 @@ impl Emitter<'_> {
     /// a suffix.
     fn like(&mut self, c: &mut Ctx, subject: &Expr, parts: &[PatternPart]) {
         self.expr(c, subject);
-        let (slot, bytes, len, pos, found) =
-            (c.f.local(ValType::I32), c.f.local(ValType::I32), c.f.local(ValType::I32), c.f.local(ValType::I32), c.f.local(ValType::I32));
+        let (slot, bytes, len, pos, found) = (
+            c.f.local(ValType::I32),
+            c.f.local(ValType::I32),
+            c.f.local(ValType::I32),
+            c.f.local(ValType::I32),
+            c.f.local(ValType::I32),
+        );
         c.f.tee(slot).load32(8).set(len);
         c.f.get(slot).load32(4).addr(self.base).op(I::I32Add).set(bytes);
         c.f.i32(0).set(pos);
@@ -522,13 +535,28 @@ impl Emitter<'_> {
                         (false, true) => {
                             // A suffix after everything matched so far.
                             c.f.get(len).get(pos).op(I::I32Sub).i32(size).op(I::I32GeS).if_(result(ValType::I32));
-                            c.f.get(bytes).get(len).op(I::I32Add).i32(size).op(I::I32Sub).addr(literal).i32(size).call(index(H::BytesEq));
+                            c.f.get(bytes)
+                                .get(len)
+                                .op(I::I32Add)
+                                .i32(size)
+                                .op(I::I32Sub)
+                                .addr(literal)
+                                .i32(size)
+                                .call(index(H::BytesEq));
                             c.f.else_().i32(0).end();
                             c.f.br_to(done);
                         }
                         (false, false) => {
                             // The leftmost occurrence after `pos`.
-                            c.f.get(bytes).get(pos).op(I::I32Add).get(len).get(pos).op(I::I32Sub).addr(literal).i32(size).call(index(H::Find));
+                            c.f.get(bytes)
+                                .get(pos)
+                                .op(I::I32Add)
+                                .get(len)
+                                .get(pos)
+                                .op(I::I32Sub)
+                                .addr(literal)
+                                .i32(size)
+                                .call(index(H::Find));
                             c.f.tee(found).i32(0).op(I::I32LtS).if_(BlockType::Empty).i32(0);
                             c.f.br_to(done);
                             c.f.end();

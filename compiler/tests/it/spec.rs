@@ -11,11 +11,7 @@
 //!   `grammar.lalrpop`.
 //! - The error index in `spec/language.md` lists exactly the catalogue's codes.
 
-#![expect(
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test fails by panicking"
-)]
+#![expect(clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -55,17 +51,12 @@ impl Block {
     /// The info string's words: `ward,fails=E0203` and `ward fails=E0203`
     /// are both `["ward", "fails=E0203"]`.
     fn parts(&self) -> Vec<String> {
-        self.info
-            .split([',', ' '])
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect()
+        self.info.split([',', ' ']).filter(|p| !p.is_empty()).map(str::to_owned).collect()
     }
 }
 
 fn blocks(document: &str) -> Vec<Block> {
-    let text = std::fs::read_to_string(root().join(document))
-        .unwrap_or_else(|e| panic!("{document}: {e}"));
+    let text = std::fs::read_to_string(root().join(document)).unwrap_or_else(|e| panic!("{document}: {e}"));
     let mut out = Vec::new();
     let mut lines = text.lines().enumerate();
     while let Some((index, line)) = lines.next() {
@@ -81,11 +72,7 @@ fn blocks(document: &str) -> Vec<Block> {
             body.push_str(line.get(indent..).unwrap_or(line.trim_start()));
             body.push('\n');
         }
-        out.push(Block {
-            place: format!("{document}:{}", index + 2),
-            info: info.trim().to_owned(),
-            text: body,
-        });
+        out.push(Block { place: format!("{document}:{}", index + 2), info: info.trim().to_owned(), text: body });
     }
     out
 }
@@ -107,53 +94,30 @@ fn ward_blocks_compile_as_documented() {
         count += 1;
         let expectation = parts.next().unwrap_or("");
         let compilation = compile(vec![(block.place.clone(), block.text.clone())]);
-        let codes: Vec<&str> = compilation
-            .diagnostics
-            .iter()
-            .map(|d| d.code.as_str())
-            .collect();
-        let errors = compilation
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count();
+        let codes: Vec<&str> = compilation.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        let errors = compilation.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
         let ok = match expectation.split_once('=') {
             _ if expectation.is_empty() => compilation.diagnostics.is_empty(),
             None if expectation == "fails" => errors > 0,
             Some(("fails", code)) => codes.contains(&code),
             Some(("warns", code)) => errors == 0 && codes.contains(&code),
             _ => {
-                failures.push(format!(
-                    "{}: unknown fence info `{}`",
-                    block.place, block.info
-                ));
+                failures.push(format!("{}: unknown fence info `{}`", block.place, block.info));
                 continue;
             }
         };
         if !ok {
-            let rendered = ward_compiler::diagnostics::render(
-                &compilation.sources,
-                &compilation.diagnostics,
-                false,
-            );
+            let rendered = ward_compiler::diagnostics::render(&compilation.sources, &compilation.diagnostics, false);
             let verdict = if expectation.is_empty() {
                 "expected no diagnostics".to_owned()
             } else {
                 format!("expected `{expectation}`")
             };
-            failures.push(format!(
-                "{}: {verdict}, got {codes:?}\n{rendered}",
-                block.place
-            ));
+            failures.push(format!("{}: {verdict}, got {codes:?}\n{rendered}", block.place));
         }
     }
     assert!(count >= 10, "only {count} ward blocks found");
-    assert!(
-        failures.is_empty(),
-        "{} of {count} blocks are wrong:\n\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {count} blocks are wrong:\n\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -172,35 +136,23 @@ fn json_blocks_are_requests_and_decisions() {
                 decisions += 1;
                 let decision: Decision = serde_json::from_str(&block.text)
                     .unwrap_or_else(|e| panic!("{}: not a decision: {e}", block.place));
-                let round_trip: serde_json::Value =
-                    serde_json::to_value(&decision).expect("serialise");
+                let round_trip: serde_json::Value = serde_json::to_value(&decision).expect("serialise");
                 let written: serde_json::Value = serde_json::from_str(&block.text).expect("JSON");
-                assert_eq!(
-                    round_trip, written,
-                    "{}: fields differ from the decision format",
-                    block.place
-                );
+                assert_eq!(round_trip, written, "{}: fields differ from the decision format", block.place);
             }
             _ => {}
         }
     }
-    assert!(
-        requests >= 2 && decisions >= 3,
-        "requests: {requests}, decisions: {decisions}"
-    );
+    assert!(requests >= 2 && decisions >= 3, "requests: {requests}, decisions: {decisions}");
 }
 
 /// Nonterminals defined in the lalrpop grammar, macros included.
 fn grammar_nonterminals() -> BTreeSet<String> {
-    let text = std::fs::read_to_string(root().join("compiler/src/syntax/grammar.lalrpop"))
-        .expect("the grammar");
+    let text = std::fs::read_to_string(root().join("compiler/src/syntax/grammar.lalrpop")).expect("the grammar");
     let mut names = BTreeSet::new();
     for line in text.lines() {
         let line = line.strip_prefix("pub ").unwrap_or(line);
-        let name: String = line
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
+        let name: String = line.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
         let rest = &line[name.len()..];
         let rest = match rest.strip_prefix('<') {
             Some(r) => r.split_once('>').map_or("", |(_, after)| after),
@@ -224,11 +176,7 @@ fn ebnf_defines_the_grammars_nonterminals() {
         }
         for line in block.text.lines() {
             if let Some((head, _)) = line.split_once("::=") {
-                let name: String = head
-                    .trim()
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric())
-                    .collect();
+                let name: String = head.trim().chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
                 if !name.is_empty() && !line.starts_with(char::is_whitespace) {
                     defined.insert(name);
                 }
@@ -246,32 +194,17 @@ fn ebnf_defines_the_grammars_nonterminals() {
 
 #[test]
 fn error_index_lists_every_code() {
-    let text =
-        std::fs::read_to_string(root().join("spec/language.md")).expect("the language reference");
+    let text = std::fs::read_to_string(root().join("spec/language.md")).expect("the language reference");
     let listed: Vec<(String, String)> = text
         .lines()
         .filter_map(|line| {
-            let cells: Vec<&str> = line
-                .strip_prefix("| `")?
-                .split('|')
-                .map(str::trim)
-                .collect();
+            let cells: Vec<&str> = line.strip_prefix("| `")?.split('|').map(str::trim).collect();
             let code = cells.first()?.strip_suffix('`')?;
             let is_code = code.len() == 5 && (code.starts_with('E') || code.starts_with('W'));
-            is_code.then(|| {
-                (
-                    code.to_owned(),
-                    cells.get(1).copied().unwrap_or_default().to_owned(),
-                )
-            })
+            is_code.then(|| (code.to_owned(), cells.get(1).copied().unwrap_or_default().to_owned()))
         })
         .collect();
-    let expected: Vec<(String, String)> = Code::ALL
-        .iter()
-        .map(|c| (c.as_str().to_owned(), c.title().to_owned()))
-        .collect();
-    assert_eq!(
-        listed, expected,
-        "the error index in spec/language.md differs from the catalogue"
-    );
+    let expected: Vec<(String, String)> =
+        Code::ALL.iter().map(|c| (c.as_str().to_owned(), c.title().to_owned())).collect();
+    assert_eq!(listed, expected, "the error index in spec/language.md differs from the catalogue");
 }
