@@ -85,12 +85,12 @@ pub(crate) fn decision(schema: &Schema, status: i32, indices: &mut [u32]) -> Dec
             let mut reasons = Vec::new();
             for group in groups() {
                 ids.push(group.first().map_or("", |&i| id(i)).to_owned());
-                // The first rule of the group that has a reason.
-                reasons.extend(
-                    group
-                        .iter()
-                        .find_map(|&i| rules.get(i as usize).and_then(|r| r.reason.clone())),
-                );
+                // Should rules sharing an id differ in reason, the least one.
+                let reason = group
+                    .iter()
+                    .filter_map(|&i| rules.get(i as usize)?.reason.as_deref())
+                    .min();
+                reasons.extend(reason.map(str::to_owned));
             }
             Decision {
                 decision: if status == status::ALLOW {

@@ -150,13 +150,10 @@ fn json_integer(value: &Value) -> Result<i64, ErrorKind> {
     }
     // JSON parsers read integers beyond 64 bits as floating point; a whole
     // number that large is out of range, anything else has a fraction or an
-    // exponent.
+    // exponent. (A whole number read from integer text is beyond 64 bits,
+    // though it may round to exactly ±2^63.)
     match n.as_f64() {
-        Some(f)
-            if f.is_finite()
-                && f.fract() == 0.0
-                && !(-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f) =>
-        {
+        Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() >= -(i64::MIN as f64) => {
             Err(ErrorKind::IntegerOutOfRange)
         }
         _ => Err(ErrorKind::NotAnInteger),
@@ -181,29 +178,35 @@ impl<'s> Encoder<'s, '_> {
 
         let principal_path = Path::Root("principal");
         let resource_path = Path::Root("resource");
-        let principal = self.entity_type(&request.principal.ty, &principal_path);
-        let resource = self.entity_type(&request.resource.ty, &resource_path);
-        match schema.action_index.get(request.action.as_str()) {
+        // The type and the action's applicability are reported at `<role>.type`.
+        let principal_type = Path::Field(&principal_path, "type");
+        let resource_type = Path::Field(&resource_path, "type");
+        let principal = self.entity_type(&request.principal.ty, &principal_type);
+        let resource = self.entity_type(&request.resource.ty, &resource_type);
+        let action = schema
+            .action_index
+            .get(request.action.as_str())
+            .and_then(|&i| Some((i, layout.actions.get(i as usize)?)));
+        match action {
             None => self.error(
                 ErrorKind::UnknownAction,
                 &Path::Root("action"),
                 format!("unknown action `{}`", request.action),
             ),
-            Some(&index) => {
+            Some((index, action)) => {
                 put_i32(self.buf, 0, index as i32);
-                let action = &layout.actions[index as usize];
                 for (ty, allowed, path, data, role) in [
                     (
                         principal,
                         &action.principals,
-                        &principal_path,
+                        &principal_type,
                         &request.principal,
                         "principal",
                     ),
                     (
                         resource,
                         &action.resources,
-                        &resource_path,
+                        &resource_type,
                         &request.resource,
                         "resource",
                     ),
@@ -213,7 +216,7 @@ impl<'s> Encoder<'s, '_> {
                             ErrorKind::ActionNotApplicable,
                             path,
                             format!(
-                                "action `{}` does not apply to a {role} of type `{}`",
+                                "action `{}` does not apply to {role} type `{}`",
                                 action.name, data.ty
                             ),
                         );

@@ -1,0 +1,85 @@
+//! Precompiled artifacts: round trip and refusal of damaged ones.
+
+use serde_json::json;
+use ward_runtime::{LoadError, Runtime};
+
+use crate::common::{manage, module_bytes, policy, policy_bytes, policy_wat, request};
+
+#[test]
+fn a_precompiled_module_decides_like_the_original() {
+    let runtime = Runtime::new().unwrap();
+    let artifact = runtime.precompile(&policy_bytes()).unwrap();
+    let loaded = runtime.load_precompiled(&artifact).unwrap();
+    let original = policy();
+    assert_eq!(loaded.manifest(), original.manifest());
+    for (admin, level) in [(true, 5), (true, 11), (false, 5), (true, i64::MAX)] {
+        let r = request(&manage(admin, json!(level)));
+        assert_eq!(loaded.decide(&r), original.decide(&r));
+    }
+    // Another runtime with the same configuration loads it too.
+    assert!(Runtime::new().unwrap().load_precompiled(&artifact).is_ok());
+}
+
+#[test]
+fn precompiling_checks_the_module() {
+    let runtime = Runtime::new().unwrap();
+    assert_eq!(
+        runtime
+            .precompile(&module_bytes(&policy_wat(), None))
+            .unwrap_err(),
+        LoadError::MissingManifest
+    );
+}
+
+fn invalid(bytes: &[u8]) -> String {
+    match Runtime::new().unwrap().load_precompiled(bytes) {
+        Err(LoadError::InvalidArtifact(message)) => message,
+        Err(other) => panic!("expected an invalid artifact, got {other}"),
+        Ok(_) => panic!("a damaged artifact loaded"),
+    }
+}
+
+#[test]
+fn damaged_or_foreign_artifacts_are_refused() {
+    let artifact = Runtime::new().unwrap().precompile(&policy_bytes()).unwrap();
+    // Every byte matters: flip one in the header, the manifest, the code, the checksum.
+    for at in [
+        9,
+        50,
+        artifact.len() / 2,
+        artifact.len() - 100,
+        artifact.len() - 1,
+    ] {
+        let mut tampered = artifact.clone();
+        tampered[at] ^= 0x20;
+        let message = invalid(&tampered);
+        assert!(
+            message.contains("checksum") || message.contains("format"),
+            "byte {at}: {message}"
+        );
+    }
+    assert!(invalid(&artifact[..artifact.len() - 1]).contains("checksum"));
+    assert!(
+        invalid(&artifact[..20]).contains("truncated")
+            || invalid(&artifact[..20]).contains("checksum")
+    );
+    assert!(invalid(&[]).contains("header"));
+    assert!(
+        invalid(&policy_bytes()).contains("header"),
+        "a plain module is not an artifact"
+    );
+    let mut magic = artifact.clone();
+    magic[1] = b'W';
+    assert!(invalid(&magic).contains("header"));
+}
+
+#[test]
+fn an_artifact_with_a_valid_checksum_but_another_fingerprint_is_refused() {
+    use sha2::{Digest, Sha256};
+    let artifact = Runtime::new().unwrap().precompile(&policy_bytes()).unwrap();
+    let mut forged = artifact[..artifact.len() - 32].to_vec();
+    forged[12] ^= 1; // first byte of the fingerprint
+    let checksum = Sha256::digest(&forged);
+    forged.extend_from_slice(&checksum);
+    assert!(invalid(&forged).contains("another runtime version or engine configuration"));
+}
