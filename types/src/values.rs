@@ -45,7 +45,8 @@ pub fn parse_duration(text: &str) -> Option<i64> {
         } else {
             return None;
         };
-        let unit = &body[i..i + unit_len];
+        // `get`: the byte after the digits may start a multi-byte character.
+        let unit = body.get(i..i + unit_len)?;
         let millis = UNITS.iter().find(|(u, _)| *u == unit)?.1;
         total = total.checked_add(number.checked_mul(millis)?)?;
         i += unit_len;
@@ -279,7 +280,7 @@ mod tests {
             assert_eq!(parse_duration(&format_duration(ms)), Some(ms));
         }
         assert_eq!(format_duration(5_400_000), "1h30m");
-        for bad in ["", "15", "m", "15x", "1.5h", "--1s", "99999999999999999999d", "1h 30m"] {
+        for bad in ["", "15", "m", "15x", "1.5h", "--1s", "99999999999999999999d", "1h 30m", "1µs", "5é", "1m€"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
         assert_eq!(format_duration(i64::MIN), "-106751991167d7h12m55s808ms");
