@@ -4,3 +4,4 @@
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used, reason = "tests")]
 
 mod smoke;
+mod node;

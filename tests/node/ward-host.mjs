@@ -993,7 +993,11 @@ class Validator {
           return wrong('an entity {"type", "id"}'), undefined;
         }
         const index = this.m.schema.entityTypes.findIndex((e) => e.name === v.type);
-        if (index < 0 || !t.types.includes(index)) {
+        if (index < 0) {
+          this.report("unknown_entity_type", path, `unknown entity type \`${v.type}\``);
+          return undefined;
+        }
+        if (!t.types.includes(index)) {
           this.report("wrong_type", path, `an entity of type \`${v.type}\` is not allowed here`);
           return undefined;
         }
@@ -1218,6 +1222,149 @@ class Encoder {
     this.fields(s.contextOffset, context, s.context);
     return this.buf.bytes.subarray(0, this.buf.len);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Request decoding (for tests: compares encodings without depending on where
+// the variable part puts things)
+// ---------------------------------------------------------------------------
+
+/**
+ * Reads an encoded request back into a canonical tree: every slot's value in
+ * the order it is encoded (set elements are not re-sorted), strings with
+ * their ids. Records layout violations (misaligned sets, non-zero bytes where
+ * the spec says zero, references outside the buffer) in the tree as well, so
+ * two encodings compare equal exactly when they mean the same request.
+ */
+export function decodeRequest(manifest, bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const s = manifest.schema;
+  const problems = [];
+  const inside = (at, size, what) => {
+    if (at < 0 || at + size > bytes.length) {
+      problems.push(`${what} lies outside the buffer`);
+      return false;
+    }
+    return true;
+  };
+  const zero = (at, size) => {
+    for (let k = at; k < at + size && k < bytes.length; k++) if (bytes[k] !== 0) return false;
+    return true;
+  };
+  const string = (at, what) => {
+    if (!inside(at, 12, what)) return null;
+    const id = view.getInt32(at, true);
+    const off = view.getInt32(at + 4, true);
+    const len = view.getInt32(at + 8, true);
+    if (len === 0) return [id, ""];
+    if (!inside(off, len, `${what} bytes`)) return [id, null];
+    let text;
+    try {
+      text = utf8Decoder.decode(bytes.subarray(off, off + len));
+    } catch {
+      text = `invalid UTF-8 ${Buffer.from(bytes.subarray(off, off + len)).toString("hex")}`;
+    }
+    return [id, text];
+  };
+  const value = (at, t, what) => {
+    const size = typeSize(t);
+    if (!inside(at, size, what)) return null;
+    switch (t.kind) {
+      case "bool":
+      case "enum":
+        return view.getInt32(at, true);
+      case "int":
+      case "duration":
+      case "timestamp":
+      case "time_of_day":
+        return view.getBigInt64(at, true).toString();
+      case "string":
+        return string(at, what);
+      case "entity":
+        return [view.getInt32(at, true), string(at + 4, `${what} id`)];
+      case "ip":
+        return [view.getInt32(at, true), view.getInt32(at + 4, true), view.getBigUint64(at + 8, true).toString(16), view.getBigUint64(at + 16, true).toString(16)];
+      case "cidr":
+        return [view.getInt32(at, true), view.getInt32(at + 4, true), view.getBigUint64(at + 8, true).toString(16), view.getBigUint64(at + 16, true).toString(16)];
+      case "set": {
+        const off = view.getInt32(at, true);
+        const count = view.getInt32(at + 4, true);
+        if (count === 0) return [];
+        if (off % 8 !== 0) problems.push(`${what}: set elements at ${off}, not 8-byte aligned`);
+        const es = typeSize(t.element);
+        if (count < 0 || !inside(off, es * count, `${what} elements`)) return null;
+        const out = [];
+        for (let k = 0; k < count; k++) out.push(value(off + k * es, t.element, `${what}[${k}]`));
+        return out;
+      }
+      case "record":
+        return fields(at, t.fields, what);
+      default:
+        return null;
+    }
+  };
+  const fields = (at, list, what) => {
+    const out = {};
+    for (const f of list) {
+      const where = `${what}.${f.name}`;
+      if (f.presentOffset !== null) {
+        const flag = inside(at + f.presentOffset, 4, where) ? view.getInt32(at + f.presentOffset, true) : null;
+        if (flag === 0) {
+          out[f.name] = zero(at + f.offset, typeSize(f.type)) ? "absent" : "absent, but its slot is not zero";
+          continue;
+        }
+        if (flag !== 1) problems.push(`${where}: presence flag ${flag}`);
+      }
+      out[f.name] = value(at + f.offset, f.type, where);
+    }
+    return out;
+  };
+  const entity = (at, what) => {
+    if (!inside(at, ENTITY_HEADER, what)) return null;
+    const type = view.getInt32(at, true);
+    const out = { type, id: string(at + 4, `${what}.id`), ancestors: value(at + 16, { kind: "set", element: { kind: "entity" } }, `${what}.ancestors`) };
+    // Bytes the entity's own type uses; other types' fields may share them
+    // (the layout gives equal attributes of different types one slot).
+    const own = new Set();
+    const claim = (from, size) => {
+      for (let k = from; k < from + size; k++) own.add(k);
+    };
+    claim(0, ENTITY_HEADER);
+    const ownType = s.entityTypes[type];
+    if (ownType) {
+      for (const f of ownType.fields) {
+        claim(f.offset, typeSize(f.type));
+        if (f.presentOffset !== null) claim(f.presentOffset, 4);
+      }
+    }
+    s.entityTypes.forEach((t, k) => {
+      if (k === type) out.fields = fields(at, t.fields, what);
+      else {
+        for (const f of t.fields) {
+          const spans = [[f.offset, typeSize(f.type)]];
+          if (f.presentOffset !== null) spans.push([f.presentOffset, 4]);
+          for (const [from, size] of spans) {
+            for (let b = from; b < from + size; b++) {
+              if (!own.has(b) && at + b < bytes.length && bytes[at + b] !== 0) {
+                problems.push(`${what}: field ${t.name}.${f.name} of another type is not zero`);
+                break;
+              }
+            }
+          }
+        }
+      }
+    });
+    return out;
+  };
+  if (bytes.length < s.fixedSize) problems.push("the buffer is shorter than fixed_size");
+  const tree = {
+    action: inside(0, 4, "action") ? view.getInt32(0, true) : null,
+    principal: entity(s.principalOffset, "principal"),
+    resource: entity(s.resourceOffset, "resource"),
+    context: fields(s.contextOffset, s.context, "context"),
+    problems,
+  };
+  return tree;
 }
 
 // ---------------------------------------------------------------------------
