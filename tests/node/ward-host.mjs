@@ -1451,6 +1451,9 @@ export class DecisionModule {
     if (ptr + len > memory.length) return failClosed([error("malformed_request", null, "the input buffer lies outside memory")]);
     memory.set(bytes, ptr);
     const status = x.ward_evaluate(len);
+    // Only statuses 0, 1 and 3 come with rule indices; for the others
+    // there is no answer to read (the runtime does not call ward_output).
+    if (status !== 0 && status !== 1 && status !== 3) return this.build(status, []);
     const out = x.ward_output() >>> 0;
     const view = new DataView(x.memory.buffer);
     memory = null;
