@@ -883,6 +883,18 @@ fn cases_for(
         }
     }
 
+    // Deeply nested values in a context attribute the schema ignores (the
+    // request itself is 2 levels deep there).
+    if let Some(base) = probe_bases.first() {
+        let mut marked = base.clone();
+        marked["context"]["deep"] = json!("\u{1}DEEP\u{1}");
+        let text = serde_json::to_string(&marked).expect("json");
+        for depth in [100, 125, 126, 127, 128, 200, 5000] {
+            let nested = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+            texts.push((text.replace("\"\\u0001DEEP\\u0001\"", &nested), None));
+        }
+    }
+
     // Big requests: memory growth in `ward_input`.
     let mut big = Vec::new();
     for base in probe_bases.iter().take(2) {

@@ -73,7 +73,7 @@ try {
   process.exit(1);
 }
 
-const cases = parseJson(readFileSync(casesPath, "utf8"));
+const cases = parseJson(readFileSync(casesPath, "utf8"), { maxDepth: Infinity });
 if (!Array.isArray(cases)) {
   console.error(`${casesPath}: expected an array of cases`);
   process.exit(2);
@@ -112,7 +112,7 @@ function treeDifference(a, b, path = "") {
 }
 
 function encodingDifference(c) {
-  const request = Object.hasOwn(c, "request_text") ? parseJson(c.request_text) : c.request;
+  const request = Object.hasOwn(c, "request_text") ? parseJson(c.request_text, { maxDepth: Infinity }) : c.request;
   const mine = module.encode(request);
   if (mine.errors) return `encoding: node refuses the request (${mine.errors.map((e) => e.kind).join(", ")}), the runtime encodes it`;
   const theirs = Uint8Array.from(Buffer.from(c.runtime_encoding, "hex"));

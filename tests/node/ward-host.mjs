@@ -47,12 +47,17 @@ export const DUPLICATE_KEYS = Symbol("ward.duplicateKeys");
 
 class JsonSyntaxError extends Error {}
 
+/** The deepest nesting of arrays and objects a document may have. */
+export const MAX_JSON_DEPTH = 127;
+
 /**
  * Parses JSON text (RFC 8259). Integers become BigInts, other numbers
  * JsonFloat; objects have a null prototype. Lone surrogates in strings are
- * refused (they are not Unicode text). Throws SyntaxError.
+ * refused (they are not Unicode text), and so are documents nested deeper
+ * than `maxDepth` (default MAX_JSON_DEPTH, as deep as the runtime's JSON
+ * parser goes). Throws an Error.
  */
-export function parseJson(text) {
+export function parseJson(text, { maxDepth = MAX_JSON_DEPTH } = {}) {
   let i = 0;
   const n = text.length;
   const fail = (what) => {
@@ -65,11 +70,12 @@ export function parseJson(text) {
       else break;
     }
   };
+  // `depth` counts the arrays and objects around the value.
   const value = (depth) => {
-    if (depth > 512) fail("nesting too deep");
     ws();
     if (i >= n) fail("unexpected end of input");
     const c = text[i];
+    if ((c === "{" || c === "[") && depth >= maxDepth) fail(`nesting deeper than ${maxDepth}`);
     if (c === "{") {
       i++;
       const obj = Object.create(null);
@@ -141,8 +147,10 @@ export function parseJson(text) {
     }
     return number();
   };
+  const numberPattern = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
   const number = () => {
-    const m = /^-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 4096));
+    numberPattern.lastIndex = i;
+    const m = numberPattern.exec(text);
     if (!m || m[0].length === 0) fail("unexpected character");
     i += m[0].length;
     if (m[1] === undefined && m[2] === undefined) return BigInt(m[0]);
