@@ -396,10 +396,7 @@ const NUMBER_TEXTS: &[(&str, Option<&str>)] = &[
     ("9223372036854775807", None),
     ("-9223372036854775808", None),
     ("9223372036854775808", None),
-    (
-        "-9223372036854775809",
-        Some("the runtime reports not_an_integer; the spec says integer_out_of_range"),
-    ),
+    ("-9223372036854775809", None),
     ("18446744073709551615", None),
     ("18446744073709551616", None),
     (

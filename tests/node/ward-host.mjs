@@ -1055,11 +1055,11 @@ class Validator {
     const types = this.m.schema.entityTypes;
     const index = types.findIndex((t) => t.name === e.type);
     if (index < 0) {
-      this.report("unknown_entity_type", role, `unknown entity type \`${e.type}\``);
+      this.report("unknown_entity_type", `${role}.type`, `unknown entity type \`${e.type}\``);
     } else if (action !== null) {
       const allowed = role === "principal" ? action.principals : action.resources;
       if (!allowed.includes(index)) {
-        this.report("action_not_applicable", role, `the action \`${action.name}\` does not apply to a ${role} of type \`${e.type}\``);
+        this.report("action_not_applicable", `${role}.type`, `the action \`${action.name}\` does not apply to a ${role} of type \`${e.type}\``);
       }
     }
     const ancestors = [];
