@@ -28,9 +28,8 @@ pub(crate) fn has_indices(status: i32) -> bool {
     matches!(status, status::ALLOW | status::DENY_FORBID | status::ERROR)
 }
 
-/// Checks the indices against the status and sorts them by rule id (then
-/// index), keeping one rule per id. On an inconsistent answer, the deny to
-/// return instead.
+/// Checks the indices against the status and sorts them by rule id, then
+/// index. On an inconsistent answer, the deny to return instead.
 pub(crate) fn check(schema: &Schema, status: i32, indices: &mut Vec<u32>) -> Result<(), Decision> {
     if !has_indices(status) {
         indices.clear();
@@ -59,16 +58,17 @@ pub(crate) fn check(schema: &Schema, status: i32, indices: &mut Vec<u32>) -> Res
             )));
         }
     }
+    let id = |i: u32| rules.get(i as usize).map_or("", |r| r.id.as_str());
+    indices.sort_unstable_by(|&a, &b| id(a).cmp(id(b)).then(a.cmp(&b)));
     Ok(())
 }
 
-/// The decision for a checked answer. Obligations are gathered from every
+/// The decision for a checked answer (indices as [`check`] leaves them). Obligations are gathered from every
 /// indexed rule, then sorted and made distinct; rules and reasons are one
 /// per distinct id, sorted by id.
-pub(crate) fn decision(schema: &Schema, status: i32, indices: &mut [u32]) -> Decision {
+pub(crate) fn decision(schema: &Schema, status: i32, indices: &[u32]) -> Decision {
     let rules = &schema.manifest.rules;
     let id = |i: u32| rules.get(i as usize).map_or("", |r| r.id.as_str());
-    indices.sort_unstable_by(|&a, &b| id(a).cmp(id(b)).then(a.cmp(&b)));
     // Rules sharing an id, lowest index first.
     let groups = || indices.chunk_by(|&a, &b| id(a) == id(b));
     match status {
@@ -120,5 +120,61 @@ pub(crate) fn decision(schema: &Schema, status: i32, indices: &mut [u32]) -> Dec
             "the decision module could not read the request",
         ),
         other => invalid_answer(format!("unknown status {other}")),
+    }
+}
+
+/// A module's answer to one request, before it becomes a [`Decision`]:
+/// borrowed from the evaluator, built without allocating when the module
+/// answered. For hot paths that look at the outcome and the determining
+/// rules (whose obligations are in [`DecisionModule::manifest`]) and build a
+/// full decision only when they need one.
+///
+/// [`DecisionModule::manifest`]: crate::DecisionModule::manifest
+#[derive(Debug)]
+pub struct Verdict<'e> {
+    pub(crate) schema: &'e Schema,
+    pub(crate) answer: Result<(i32, &'e [u32]), Decision>,
+}
+
+impl Verdict<'_> {
+    /// Allow or deny. Anything but a well-formed allow answer is a deny.
+    pub fn outcome(&self) -> Outcome {
+        if self.is_allow() {
+            Outcome::Allow
+        } else {
+            Outcome::Deny
+        }
+    }
+
+    /// Whether the request is allowed (the determining rules' obligations
+    /// must then be discharged, or the request denied).
+    pub fn is_allow(&self) -> bool {
+        matches!(self.answer, Ok((status::ALLOW, _)))
+    }
+
+    /// Indices into the manifest's `rules` of the determining rules (or of
+    /// the failing rules, for an overflow), sorted by rule id. Empty for a
+    /// default deny and for a request that was not evaluated.
+    pub fn rule_indices(&self) -> &[u32] {
+        match &self.answer {
+            Ok((_, indices)) => indices,
+            Err(_) => &[],
+        }
+    }
+
+    /// The decision, as [`crate::Evaluator::decide`] returns it.
+    pub fn to_decision(&self) -> Decision {
+        match &self.answer {
+            Ok((status, indices)) => decision(self.schema, *status, indices),
+            Err(decision) => decision.clone(),
+        }
+    }
+
+    /// The decision, consuming the verdict.
+    pub fn into_decision(self) -> Decision {
+        match self.answer {
+            Ok((status, indices)) => decision(self.schema, status, indices),
+            Err(decision) => decision,
+        }
     }
 }

@@ -28,6 +28,14 @@
 //! Threads: [`DecisionModule`] is `Send + Sync`; its `decide*` methods take
 //! `&self` and borrow an instance from a pool. A thread that decides a lot
 //! can keep its own [`Evaluator`] and skip the pool.
+//!
+//! Hot paths: [`DecisionModule::encode`] validates and encodes a request
+//! once; [`Evaluator::evaluate`] and [`Evaluator::evaluate_encoded`] return a
+//! [`Verdict`] (outcome and determining rules) without building a
+//! [`Decision`].
+//!
+//! Limits: every decision runs under a fuel budget and a memory cap
+//! ([`Limits`]); running out is a deny, never a hang or an allow.
 
 #![deny(missing_docs)]
 
@@ -39,6 +47,7 @@ mod module;
 mod precompiled;
 mod schema;
 
+pub use answer::Verdict;
 pub use binary::append_custom_section;
 pub use error::LoadError;
 pub use module::{DecisionModule, EncodedRequest, Evaluator, Limits, Runtime};

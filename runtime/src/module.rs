@@ -10,7 +10,7 @@ use wasmtime::{
     Trap, TypedFunc, ValType,
 };
 
-use crate::answer;
+use crate::answer::{self, Verdict};
 use crate::encode::{self, Scratch};
 use crate::schema::Schema;
 use crate::{LoadError, binary, precompiled};
@@ -486,14 +486,7 @@ impl Evaluator {
 
     /// Decides a request.
     pub fn decide(&mut self, request: &Request) -> Decision {
-        let mut buf = std::mem::take(&mut self.buf);
-        let decision =
-            match encode::encode(&self.shared.schema, request, &mut buf, &mut self.scratch) {
-                Ok(()) => self.run(&buf),
-                Err(errors) => Decision::fail_closed(errors),
-            };
-        self.buf = buf;
-        decision
+        self.evaluate(request).into_decision()
     }
 
     /// Decides a request given as JSON. A document that is not a request is
@@ -508,29 +501,49 @@ impl Evaluator {
     /// Decides a request encoded by [`DecisionModule::encode`] for this
     /// evaluator's module. One encoded for another module is a deny.
     pub fn decide_encoded(&mut self, request: &EncodedRequest) -> Decision {
-        if request.module != self.shared.id {
-            return answer::deny(
-                ErrorKind::MalformedRequest,
-                "the request was encoded for another decision module",
-            );
-        }
-        self.run(&request.bytes)
+        self.evaluate_encoded(request).into_decision()
     }
 
-    /// Calls the module on an encoded request and builds the decision.
-    fn run(&mut self, request: &[u8]) -> Decision {
-        match self.call(request) {
-            Ok(status) => {
-                let mut indices = std::mem::take(&mut self.indices);
-                let decision = match answer::check(&self.shared.schema, status, &mut indices) {
-                    Ok(()) => answer::decision(&self.shared.schema, status, &mut indices),
-                    Err(deny) => deny,
-                };
-                self.indices = indices;
-                decision
-            }
-            Err(deny) => deny,
+    /// Evaluates a request without building the decision: the fast path
+    /// when only the outcome and the determining rules are needed.
+    pub fn evaluate(&mut self, request: &Request) -> Verdict<'_> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let answer = match encode::encode(&self.shared.schema, request, &mut buf, &mut self.scratch)
+        {
+            Ok(()) => self.answer(&buf),
+            Err(errors) => Err(Decision::fail_closed(errors)),
+        };
+        self.buf = buf;
+        self.verdict(answer)
+    }
+
+    /// Evaluates a request encoded by [`DecisionModule::encode`] without
+    /// building the decision.
+    pub fn evaluate_encoded(&mut self, request: &EncodedRequest) -> Verdict<'_> {
+        let answer = if request.module == self.shared.id {
+            self.answer(&request.bytes)
+        } else {
+            Err(answer::deny(
+                ErrorKind::MalformedRequest,
+                "the request was encoded for another decision module",
+            ))
+        };
+        self.verdict(answer)
+    }
+
+    fn verdict(&self, answer: Result<i32, Decision>) -> Verdict<'_> {
+        Verdict {
+            schema: &self.shared.schema,
+            answer: answer.map(|status| (status, self.indices.as_slice())),
         }
+    }
+
+    /// Calls the module on an encoded request and checks its answer: the
+    /// status, with the rule indices sorted in `self.indices`.
+    fn answer(&mut self, request: &[u8]) -> Result<i32, Decision> {
+        let status = self.call(request)?;
+        answer::check(&self.shared.schema, status, &mut self.indices)?;
+        Ok(status)
     }
 
     /// The calling sequence: input, evaluate, output. Leaves the rule indices

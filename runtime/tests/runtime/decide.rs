@@ -240,3 +240,72 @@ fn an_encoded_request_decides_like_the_request_and_only_for_its_module() {
     assert_eq!(invalid.len(), 1);
     assert_eq!(invalid[0].path.as_deref(), Some("principal.level"));
 }
+
+#[test]
+fn a_verdict_is_the_decision_before_it_is_built() {
+    let module = policy();
+    let mut evaluator = module.evaluator().unwrap();
+    for (admin, level) in [
+        (true, json!(5)),
+        (true, json!(11)),
+        (false, json!(5)),
+        (true, json!(i64::MAX)),
+    ] {
+        let r = request(&manage(admin, level.clone()));
+        let expected = module.decide(&r);
+        let verdict = evaluator.evaluate(&r);
+        assert_eq!(verdict.is_allow(), expected.is_allow());
+        assert_eq!(verdict.outcome(), expected.decision);
+        assert_eq!(verdict.to_decision(), expected);
+        assert_eq!(verdict.into_decision(), expected);
+    }
+    // Sorted by rule id: "A-admin-too" (4), then "P-admin" (0).
+    assert_eq!(
+        evaluator
+            .evaluate(&request(&manage(true, json!(5))))
+            .rule_indices(),
+        [4, 0]
+    );
+    assert_eq!(
+        evaluator
+            .evaluate(&request(&manage(true, json!(11))))
+            .rule_indices(),
+        [1, 5]
+    );
+    let encoded = module.encode(&request(&manage(true, json!(5)))).unwrap();
+    assert!(evaluator.evaluate_encoded(&encoded).is_allow());
+    // Requests that are not evaluated, or fail, are denies without rules.
+    for r in [
+        manage(true, json!("x")),
+        manage(true, json!(97)),
+        manage(true, json!(94)),
+    ] {
+        let verdict = evaluator.evaluate(&request(&r));
+        assert!(!verdict.is_allow());
+        assert!(verdict.rule_indices().is_empty());
+        assert!(!verdict.into_decision().errors.is_empty());
+    }
+    assert!(
+        !policy()
+            .evaluator()
+            .unwrap()
+            .evaluate_encoded(&encoded)
+            .is_allow()
+    );
+}
+
+#[test]
+fn an_input_buffer_outside_memory_is_a_deny() {
+    use crate::common::{manifest, module_bytes, wat};
+    let body = r#"
+  (func (export "ward_input") (param i32) (result i32) (i32.const 0x7fff0000))
+  (func (export "ward_evaluate") (param i32) (result i32) (i32.const 2))
+  (func (export "ward_output") (result i32) (i32.const 1024))"#;
+    let module = ward_runtime::Runtime::new()
+        .unwrap()
+        .load(&module_bytes(&wat("", 1, body), Some(&manifest())))
+        .unwrap();
+    let error = single_error(&module.decide(&request(&manage(true, json!(5))))).clone();
+    assert_eq!(error.kind, ErrorKind::MalformedRequest);
+    assert!(error.message.contains("outside its memory"), "{error}");
+}

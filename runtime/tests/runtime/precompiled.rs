@@ -83,3 +83,39 @@ fn an_artifact_with_a_valid_checksum_but_another_fingerprint_is_refused() {
     forged.extend_from_slice(&checksum);
     assert!(invalid(&forged).contains("another runtime version or engine configuration"));
 }
+
+/// Loads the artifact named by `WARD_RUNTIME_TEST_ARTIFACT`; run by
+/// `an_artifact_loads_in_another_process` in a child process.
+#[test]
+#[ignore = "run by an_artifact_loads_in_another_process"]
+fn child_loads_artifact() {
+    let path = std::env::var("WARD_RUNTIME_TEST_ARTIFACT").expect("artifact path");
+    let artifact = std::fs::read(path).unwrap();
+    let module = Runtime::new().unwrap().load_precompiled(&artifact).unwrap();
+    assert!(module.decide(&request(&manage(true, json!(5)))).is_allow());
+}
+
+#[test]
+fn an_artifact_loads_in_another_process() {
+    let artifact = Runtime::new().unwrap().precompile(&policy_bytes()).unwrap();
+    let path = std::env::temp_dir().join(format!("ward-runtime-test-{}.wardc", std::process::id()));
+    std::fs::write(&path, &artifact).unwrap();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "precompiled::child_loads_artifact",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env("WARD_RUNTIME_TEST_ARTIFACT", &path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("1 passed"), "{stdout}");
+}
