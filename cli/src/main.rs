@@ -1,1 +1,169 @@
-fn main() {}
+//! The `ward` command: checks policies, explains diagnostic codes and
+//! evaluates requests.
+//!
+//! Everything that touches the outside world — files, standard streams,
+//! colours, exit codes — lives here; the compiler does no IO.
+
+mod build;
+mod check;
+mod engine;
+mod eval;
+mod explain;
+mod output;
+mod sources;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::Failure;
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(name = "ward", version, long_about = None)]
+#[command(about = "Ward: a statically typed policy language for zero-trust rules about AI systems")]
+#[command(after_help = "Exit status: 0 on success (or allow), 1 on errors, 2 when `ward eval` denies.")]
+struct Cli {
+    /// When to colour diagnostics. `NO_COLOR`, when set and not empty, turns
+    /// colour off.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    /// Colour when standard error is a terminal.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Type-check policy files and folders as one program.
+    Check(CheckArgs),
+    /// Explain a diagnostic code, or list every code.
+    Explain(ExplainArgs),
+    /// Compile policies into a WebAssembly decision module.
+    Build(BuildArgs),
+    /// Decide a request against a policy or a decision module and print the decision.
+    Eval(EvalArgs),
+}
+
+/// Arguments of `ward build`.
+#[derive(Debug, Args)]
+struct BuildArgs {
+    /// Policy files or folders, compiled together as one program.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<std::path::PathBuf>,
+
+    /// Where to write the module.
+    #[arg(short, long, value_name = "OUT.wasm")]
+    output: std::path::PathBuf,
+
+    /// Also write the module precompiled for this machine, for fast gateway
+    /// start-up.
+    #[arg(long, value_name = "OUT.cwasm")]
+    precompiled: Option<std::path::PathBuf>,
+}
+
+/// Arguments of `ward check`.
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// `.ward` files, or folders searched recursively for `.ward` files.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<std::path::PathBuf>,
+
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+/// How `ward check` prints diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Source excerpts with labels on standard error, then a summary.
+    Human,
+    /// A JSON array of diagnostics on standard output.
+    Json,
+}
+
+/// Arguments of `ward explain`.
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    /// A diagnostic code such as `E0203`.
+    #[arg(required_unless_present = "list", conflicts_with = "list")]
+    code: Option<String>,
+
+    /// List every code with its title.
+    #[arg(long)]
+    list: bool,
+}
+
+/// Arguments of `ward eval`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("engine").required(true).args(["module", "policy"]))]
+struct EvalArgs {
+    /// A decision module (`.wasm`, or precompiled `.cwasm`) built by `ward build`.
+    #[arg(value_name = "MODULE")]
+    module: Option<std::path::PathBuf>,
+
+    /// Policy files or folders, compiled together as one program and decided
+    /// by the reference interpreter.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    policy: Vec<std::path::PathBuf>,
+
+    /// The request: a JSON file, or `-` for standard input.
+    #[arg(long, value_name = "FILE")]
+    request: String,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return output::usage_error(&error),
+    };
+    let color = output::use_color(cli.color);
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args.paths, args.format, color),
+        Command::Explain(args) => explain::run(args.code.as_deref(), args.list),
+        Command::Build(args) => build::run(&args.paths, &args.output, args.precompiled.as_deref(), color),
+        Command::Eval(args) => match &args.module {
+            Some(module) => eval::run_module(module, &args.request),
+            None => eval::run(&args.policy, &args.request, color),
+        },
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => failure.report(color),
+    }
+}
+
+/// Exit statuses.
+pub mod status {
+    use std::process::ExitCode;
+
+    /// Success; for `ward eval`, allow.
+    pub fn ok() -> ExitCode {
+        ExitCode::SUCCESS
+    }
+
+    /// Errors: invalid policies, unreadable files, bad arguments.
+    pub fn error() -> ExitCode {
+        ExitCode::from(1)
+    }
+
+    /// `ward eval` denied the request.
+    pub fn deny() -> ExitCode {
+        ExitCode::from(2)
+    }
+}
+
+/// The result of a command: an exit status, or a failure to report.
+pub type Outcome = Result<ExitCode, Failure>;

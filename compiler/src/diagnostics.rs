@@ -450,9 +450,11 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic], color: bool) -> S
             .with_config(Config::default().with_color(color).with_index_type(IndexType::Byte))
             .with_code(diagnostic.code.as_str())
             .with_message(&diagnostic.message);
-        for (order, label) in diagnostic.labels.iter().enumerate() {
+        for label in &diagnostic.labels {
             let file = sources.get(label.span.file).name.clone();
-            let mut l = AriadneLabel::new((file, label.span.range())).with_order(order as i32);
+            // Labels are drawn in source order, so that a related label
+            // above the primary one does not start a group of its own.
+            let mut l = AriadneLabel::new((file, label.span.range())).with_order(label.span.start as i32);
             // ariadne draws no underline for a label without text.
             let text = if label.message.is_empty() && label.primary { &diagnostic.message } else { &label.message };
             if !text.is_empty() {

@@ -3,4 +3,6 @@
 
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used, reason = "tests")]
 
+mod memory;
 mod smoke;
+mod node;

@@ -91,7 +91,12 @@ mod tests {
 
     #[test]
     fn rejects_malformed_documents() {
-        for text in [&b"not json"[..], br#"{"action":"infer"}"#, br#"[1]"#, br#"{"principal":{"type":"U","id":"a","atributes":{}},"action":"x","resource":{"type":"M","id":"m"}}"#] {
+        for text in [
+            &b"not json"[..],
+            br#"{"action":"infer"}"#,
+            br#"[1]"#,
+            br#"{"principal":{"type":"U","id":"a","atributes":{}},"action":"x","resource":{"type":"M","id":"m"}}"#,
+        ] {
             let e = Request::from_json(text).expect_err("malformed");
             assert_eq!(e.kind, ErrorKind::MalformedRequest);
         }

@@ -45,7 +45,8 @@ pub fn parse_duration(text: &str) -> Option<i64> {
         } else {
             return None;
         };
-        let unit = &body[i..i + unit_len];
+        // `get`: the byte after the digits may start a multi-byte character.
+        let unit = body.get(i..i + unit_len)?;
         let millis = UNITS.iter().find(|(u, _)| *u == unit)?.1;
         total = total.checked_add(number.checked_mul(millis)?)?;
         i += unit_len;
@@ -128,7 +129,13 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     let hour = digits(text, 11..13)?;
     let minute = digits(text, 14..16)?;
     let second = digits(text, 17..19)?;
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 59 {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
         return None;
     }
     let mut i = 19;
@@ -261,12 +268,19 @@ mod tests {
 
     #[test]
     fn durations_round_trip() {
-        for (text, ms) in [("15m", 900_000), ("1h30m", 5_400_000), ("500ms", 500), ("-2d", -2 * DAY_MS), ("0s", 0), ("1d1h1m1s1ms", 90_061_001)] {
+        for (text, ms) in [
+            ("15m", 900_000),
+            ("1h30m", 5_400_000),
+            ("500ms", 500),
+            ("-2d", -2 * DAY_MS),
+            ("0s", 0),
+            ("1d1h1m1s1ms", 90_061_001),
+        ] {
             assert_eq!(parse_duration(text), Some(ms), "{text}");
             assert_eq!(parse_duration(&format_duration(ms)), Some(ms));
         }
         assert_eq!(format_duration(5_400_000), "1h30m");
-        for bad in ["", "15", "m", "15x", "1.5h", "--1s", "99999999999999999999d", "1h 30m"] {
+        for bad in ["", "15", "m", "15x", "1.5h", "--1s", "99999999999999999999d", "1h 30m", "1µs", "5é", "1m€"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
         assert_eq!(format_duration(i64::MIN), "-106751991167d7h12m55s808ms");
@@ -280,10 +294,20 @@ mod tests {
         assert_eq!(format_timestamp(1_769_851_800_250), "2026-01-31T09:30:00.250Z");
         assert_eq!(parse_timestamp("1969-12-31T23:59:59Z"), Some(-1000));
         assert_eq!(format_timestamp(-1000), "1969-12-31T23:59:59Z");
-        for bad in ["2026-02-30T00:00:00Z", "2026-01-31 09:30:00Z", "2026-01-31T09:30:00", "2026-13-01T00:00:00Z", "2026-01-31T24:00:00Z", "x"] {
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2026-01-31 09:30:00Z",
+            "2026-01-31T09:30:00",
+            "2026-13-01T00:00:00Z",
+            "2026-01-31T24:00:00Z",
+            "x",
+        ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
-        assert_eq!(parse_timestamp("2024-02-29T12:00:00Z").map(format_timestamp).as_deref(), Some("2024-02-29T12:00:00Z"));
+        assert_eq!(
+            parse_timestamp("2024-02-29T12:00:00Z").map(format_timestamp).as_deref(),
+            Some("2024-02-29T12:00:00Z")
+        );
     }
 
     #[test]

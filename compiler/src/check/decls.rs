@@ -139,7 +139,14 @@ impl<'a> Checker<'a> {
             use crate::syntax::lexer::Tok;
             match (&pair[0].1, &pair[1].1) {
                 (
-                    Tok::Entity | Tok::Enum | Tok::Level | Tok::Type | Tok::Def | Tok::Obligation | Tok::Action | Tok::Comma,
+                    Tok::Entity
+                    | Tok::Enum
+                    | Tok::Level
+                    | Tok::Type
+                    | Tok::Def
+                    | Tok::Obligation
+                    | Tok::Action
+                    | Tok::Comma,
                     Tok::Ident(name),
                 ) => {
                     self.poisoned.insert(name.clone());
@@ -169,9 +176,13 @@ impl<'a> Checker<'a> {
         for value in values {
             if let Some(first) = seen.iter().find(|v| v.name == value.name) {
                 self.error(
-                    Diagnostic::new(Code::DuplicateDeclaration, value.span, format!("duplicate value `{}`", value.name))
-                        .label("declared again here")
-                        .related(first.span, "first declared here"),
+                    Diagnostic::new(
+                        Code::DuplicateDeclaration,
+                        value.span,
+                        format!("duplicate value `{}`", value.name),
+                    )
+                    .label("declared again here")
+                    .related(first.span, "first declared here"),
                 );
             } else {
                 seen.push(value);
@@ -248,9 +259,13 @@ impl<'a> Checker<'a> {
                 let package = import.package.dotted();
                 if !self.packages.contains_key(&package) {
                     self.error(
-                        Diagnostic::new(Code::UnknownPackage, import.package.span, format!("unknown package `{package}`"))
-                            .label("no loaded file or standard-library module declares this package")
-                            .help("check the name, or pass the files that declare it to the command"),
+                        Diagnostic::new(
+                            Code::UnknownPackage,
+                            import.package.span,
+                            format!("unknown package `{package}`"),
+                        )
+                        .label("no loaded file or standard-library module declares this package")
+                        .help("check the name, or pass the files that declare it to the command"),
                     );
                     continue;
                 }
@@ -258,19 +273,28 @@ impl<'a> Checker<'a> {
                     Some(names) => {
                         if let Some(alias) = &import.alias {
                             self.error(
-                                Diagnostic::new(Code::UnexpectedToken, alias.span, "an import of names cannot be renamed")
-                                    .help("import the package under an alias, or import names, not both"),
+                                Diagnostic::new(
+                                    Code::UnexpectedToken,
+                                    alias.span,
+                                    "an import of names cannot be renamed",
+                                )
+                                .help("import the package under an alias, or import names, not both"),
                             );
                         }
                         for name in names {
-                            let found = self.packages.get(&package).and_then(|p| p.symbols.get(&name.name)).map(|(s, _)| *s);
+                            let found =
+                                self.packages.get(&package).and_then(|p| p.symbols.get(&name.name)).map(|(s, _)| *s);
                             match found {
                                 Some(symbol) => {
                                     self.scopes[index].imported.insert(name.name.clone(), symbol);
                                 }
                                 None => self.error(
-                                    Diagnostic::new(Code::UnknownName, name.span, format!("package `{package}` has no declaration `{}`", name.name))
-                                        .label("not declared in that package"),
+                                    Diagnostic::new(
+                                        Code::UnknownName,
+                                        name.span,
+                                        format!("package `{package}` has no declaration `{}`", name.name),
+                                    )
+                                    .label("not declared in that package"),
                                 ),
                             }
                         }
@@ -313,8 +337,12 @@ impl<'a> Checker<'a> {
             for param in &decl.params {
                 if let Some(first) = seen.iter().find(|p| p.name == param.name.name) {
                     self.error(
-                        Diagnostic::new(Code::DuplicateDeclaration, param.name.span, format!("duplicate parameter `{}`", param.name.name))
-                            .related(first.span, "first declared here"),
+                        Diagnostic::new(
+                            Code::DuplicateDeclaration,
+                            param.name.span,
+                            format!("duplicate parameter `{}`", param.name.name),
+                        )
+                        .related(first.span, "first declared here"),
                     );
                 }
                 seen.push(&param.name);
@@ -338,8 +366,12 @@ impl<'a> Checker<'a> {
             match self.resolve_path(file, parent, "type") {
                 Some(Symbol::Entity(p)) => parents.push(p),
                 Some(_) => self.error(
-                    Diagnostic::new(Code::InvalidDefinition, parent.span, format!("`{}` is not an entity type", parent.dotted()))
-                        .label("an entity can only be a member of entity types"),
+                    Diagnostic::new(
+                        Code::InvalidDefinition,
+                        parent.span,
+                        format!("`{}` is not an entity type", parent.dotted()),
+                    )
+                    .label("an entity can only be a member of entity types"),
                 ),
                 None => {}
             }
@@ -381,8 +413,12 @@ impl<'a> Checker<'a> {
                     }
                 }
                 Some(_) => self.error(
-                    Diagnostic::new(Code::InvalidDefinition, path.span, format!("`{}` is not an entity type", path.dotted()))
-                        .label(format!("a {role} must be an entity type")),
+                    Diagnostic::new(
+                        Code::InvalidDefinition,
+                        path.span,
+                        format!("`{}` is not an entity type", path.dotted()),
+                    )
+                    .label(format!("a {role} must be an entity type")),
                 ),
                 None => {}
             }
@@ -401,8 +437,12 @@ impl<'a> Checker<'a> {
         for param in &decl.params {
             if let Some(first) = seen.iter().find(|p| p.name == param.name.name) {
                 self.error(
-                    Diagnostic::new(Code::DuplicateDeclaration, param.name.span, format!("duplicate parameter `{}`", param.name.name))
-                        .related(first.span, "first declared here"),
+                    Diagnostic::new(
+                        Code::DuplicateDeclaration,
+                        param.name.span,
+                        format!("duplicate parameter `{}`", param.name.name),
+                    )
+                    .related(first.span, "first declared here"),
                 );
                 continue;
             }
@@ -428,8 +468,12 @@ impl<'a> Checker<'a> {
         if self.aliases[id].in_progress {
             let decl = self.aliases[id].decl;
             self.error(
-                Diagnostic::new(Code::InvalidRecursion, decl.name.span, format!("type `{}` refers to itself", decl.name.name))
-                    .help("records cannot contain themselves; break the cycle"),
+                Diagnostic::new(
+                    Code::InvalidRecursion,
+                    decl.name.span,
+                    format!("type `{}` refers to itself", decl.name.name),
+                )
+                .help("records cannot contain themselves; break the cycle"),
             );
             self.aliases[id].resolved = Some(None);
             return None;
@@ -498,8 +542,12 @@ impl<'a> Checker<'a> {
                         if let (Some(a), Some(b)) = (min, max) {
                             if a > b {
                                 self.error(
-                                    Diagnostic::new(Code::InvalidRange, *span, format!("empty range: {a} is greater than {b}"))
-                                        .help("write the lower bound first"),
+                                    Diagnostic::new(
+                                        Code::InvalidRange,
+                                        *span,
+                                        format!("empty range: {a} is greater than {b}"),
+                                    )
+                                    .help("write the lower bound first"),
                                 );
                                 return None;
                             }
@@ -535,7 +583,8 @@ impl<'a> Checker<'a> {
                 .label("not a built-in type, nor declared or imported");
             if path.segments.len() == 1 {
                 let builtins = BUILTIN_TYPES.iter().copied();
-                if let Some(s) = super::closest(&path.dotted(), builtins).or_else(|| self.suggest(file, &path.dotted())) {
+                if let Some(s) = super::closest(&path.dotted(), builtins).or_else(|| self.suggest(file, &path.dotted()))
+                {
                     d = d.help(format!("a type with a similar name exists: `{s}`"));
                 }
             }
@@ -558,9 +607,13 @@ impl<'a> Checker<'a> {
             if !seen.insert(&attr.name.name) {
                 let first = fields.iter().find(|f| f.name == attr.name.name).map(|f| f.span).unwrap_or(attr.span);
                 self.error(
-                    Diagnostic::new(Code::DuplicateDeclaration, attr.name.span, format!("attribute `{}` is declared twice", attr.name.name))
-                        .label("declared again here")
-                        .related(first, "first declared here"),
+                    Diagnostic::new(
+                        Code::DuplicateDeclaration,
+                        attr.name.span,
+                        format!("attribute `{}` is declared twice", attr.name.name),
+                    )
+                    .label("declared again here")
+                    .related(first, "first declared here"),
                 );
                 continue;
             }

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use ward_types::values;
 
-use super::{decls::set_element_type, Checker, Symbol};
+use super::{Checker, Symbol, decls::set_element_type};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::program::{
     ArithOp, Const, DefId, EntityLit, EntityTypeId, Expr, ExprKind, Field, Ordering, StrOp, Type, VarId,
@@ -77,7 +77,10 @@ impl Scope {
     pub fn def(file: usize, def: DefId, params: &[(String, VarId, Option<Type>)]) -> Scope {
         Scope {
             file,
-            locals: params.iter().map(|(name, var, ty)| Local { name: name.clone(), var: *var, ty: ty.clone() }).collect(),
+            locals: params
+                .iter()
+                .map(|(name, var, ty)| Local { name: name.clone(), var: *var, ty: ty.clone() })
+                .collect(),
             principal: None,
             resource: None,
             context: false,
@@ -174,7 +177,9 @@ impl Checker<'_> {
             }
             Type::Enum(id) => self.schema.enum_type(*id).name.clone(),
             Type::Entity(ids) if ids.is_empty() => "no entity type".into(),
-            Type::Entity(ids) => ids.iter().map(|id| self.schema.entity(*id).name.clone()).collect::<Vec<_>>().join(" | "),
+            Type::Entity(ids) => {
+                ids.iter().map(|id| self.schema.entity(*id).name.clone()).collect::<Vec<_>>().join(" | ")
+            }
         }
     }
 
@@ -193,8 +198,12 @@ impl Checker<'_> {
             if expr.ty != Type::Bool {
                 let found = self.show(&expr.ty);
                 self.error(
-                    Diagnostic::new(Code::NonBoolCondition, e.span, format!("expected a condition of type `Bool`, found `{found}`"))
-                        .label(format!("this is of type `{found}`")),
+                    Diagnostic::new(
+                        Code::NonBoolCondition,
+                        e.span,
+                        format!("expected a condition of type `Bool`, found `{found}`"),
+                    )
+                    .label(format!("this is of type `{found}`")),
                 );
                 return Typed::none();
             }
@@ -273,8 +282,12 @@ impl Checker<'_> {
                     _ => {
                         let found = self.show(&inner.ty);
                         self.error(
-                            Diagnostic::new(Code::OperatorTypes, span, format!("cannot negate a value of type `{found}`"))
-                                .help("`-` applies to `Int` and `Duration`"),
+                            Diagnostic::new(
+                                Code::OperatorTypes,
+                                span,
+                                format!("cannot negate a value of type `{found}`"),
+                            )
+                            .help("`-` applies to `Int` and `Duration`"),
                         );
                         Typed::none()
                     }
@@ -329,9 +342,13 @@ impl Checker<'_> {
                     None => {
                         let (ta, tb) = (self.show(&a.ty), self.show(&b.ty));
                         self.error(
-                            Diagnostic::new(Code::TypeMismatch, b.span, format!("the branches of `if` have different types: `{ta}` and `{tb}`"))
-                                .label(format!("this is of type `{tb}`"))
-                                .related(a.span, format!("this is of type `{ta}`")),
+                            Diagnostic::new(
+                                Code::TypeMismatch,
+                                b.span,
+                                format!("the branches of `if` have different types: `{ta}` and `{tb}`"),
+                            )
+                            .label(format!("this is of type `{tb}`"))
+                            .related(a.span, format!("this is of type `{ta}`")),
                         );
                         Typed::none()
                     }
@@ -384,13 +401,22 @@ impl Checker<'_> {
             return Typed::plain(mk(ExprKind::Var(local.var), ty, span));
         }
         let message = match self.lookup(scope.file, name) {
-            Some(Symbol::Def(_)) => Some((format!("`{name}` is a function, not a value"), format!("call it: `{name}(...)`"))),
+            Some(Symbol::Def(_)) => {
+                Some((format!("`{name}` is a function, not a value"), format!("call it: `{name}(...)`")))
+            }
             Some(Symbol::Enum(id)) => {
                 let first = self.schema.enum_type(id).values.first().cloned().unwrap_or_default();
-                Some((format!("`{name}` is a type, not a value"), format!("write a value of the type, such as `{name}.{first}`")))
+                Some((
+                    format!("`{name}` is a type, not a value"),
+                    format!("write a value of the type, such as `{name}.{first}`"),
+                ))
             }
-            Some(Symbol::Entity(_)) => Some((format!("`{name}` is a type, not a value"), format!("write an entity, such as `{name}::\"id\"`"))),
-            Some(Symbol::Alias(_)) => Some((format!("`{name}` is a type, not a value"), "types are not values".to_owned())),
+            Some(Symbol::Entity(_)) => {
+                Some((format!("`{name}` is a type, not a value"), format!("write an entity, such as `{name}::\"id\"`")))
+            }
+            Some(Symbol::Alias(_)) => {
+                Some((format!("`{name}` is a type, not a value"), "types are not values".to_owned()))
+            }
             Some(Symbol::Action(_)) => Some((
                 format!("`{name}` is an action, not a value"),
                 format!("match actions in the rule's scope: `action: {name}` or `action in [{name}, ...]`"),
@@ -399,9 +425,10 @@ impl Checker<'_> {
                 format!("`{name}` is an obligation, not a value"),
                 format!("attach it to the rule: `obligate {name}(...)`"),
             )),
-            None if self.scopes[scope.file].aliases.contains_key(name) => {
-                Some((format!("`{name}` is a package, not a value"), format!("refer to a declaration in it: `{name}.something`")))
-            }
+            None if self.scopes[scope.file].aliases.contains_key(name) => Some((
+                format!("`{name}` is a package, not a value"),
+                format!("refer to a declaration in it: `{name}.something`"),
+            )),
             None => None,
         };
         match message {
@@ -459,16 +486,24 @@ impl Checker<'_> {
             }
             Some(_) => {
                 self.error(
-                    Diagnostic::new(Code::InvalidDefinition, ty.span, format!("`{}` is not an entity type", self.sources.snippet(ty.span)))
-                        .label("only entity types have entities"),
+                    Diagnostic::new(
+                        Code::InvalidDefinition,
+                        ty.span,
+                        format!("`{}` is not an entity type", self.sources.snippet(ty.span)),
+                    )
+                    .label("only entity types have entities"),
                 );
                 None
             }
             None if path.iter().any(|(name, _)| self.poisoned(name)) => None,
             None => {
                 self.error(
-                    Diagnostic::new(Code::UnknownType, ty.span, format!("unknown entity type `{}`", self.sources.snippet(ty.span)))
-                        .label("not declared or imported"),
+                    Diagnostic::new(
+                        Code::UnknownType,
+                        ty.span,
+                        format!("unknown entity type `{}`", self.sources.snippet(ty.span)),
+                    )
+                    .label("not declared or imported"),
                 );
                 None
             }
@@ -493,8 +528,12 @@ impl Checker<'_> {
                 None => {
                     let (expected, found) = (self.show(&ty), self.show(&element.ty));
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, element.span, format!("set elements must have one type: expected `{expected}`, found `{found}`"))
-                            .related(typed[0].span, format!("the first element is of type `{expected}`")),
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            element.span,
+                            format!("set elements must have one type: expected `{expected}`, found `{found}`"),
+                        )
+                        .related(typed[0].span, format!("the first element is of type `{expected}`")),
                     );
                     return None;
                 }
@@ -528,7 +567,11 @@ impl Checker<'_> {
                 Some(f) => Some(f.clone()),
                 None => {
                     let candidates: Vec<String> = record.fields.iter().map(|f| f.name.clone()).collect();
-                    let what = if record.as_ref() == &self.schema.context { "the context".to_owned() } else { "this record".to_owned() };
+                    let what = if record.as_ref() == &self.schema.context {
+                        "the context".to_owned()
+                    } else {
+                        "this record".to_owned()
+                    };
                     self.unknown_attribute(name, &what, candidates.iter().map(String::as_str).collect());
                     None
                 }
@@ -570,8 +613,12 @@ impl Checker<'_> {
                 }
                 if found.is_none() {
                     self.error(
-                        Diagnostic::new(Code::UnknownAttribute, name.span, format!("unknown attribute `{}`", name.name))
-                            .label("no entity type is possible here: no declared action applies"),
+                        Diagnostic::new(
+                            Code::UnknownAttribute,
+                            name.span,
+                            format!("unknown attribute `{}`", name.name),
+                        )
+                        .label("no entity type is possible here: no declared action applies"),
                     );
                 }
                 found
@@ -579,8 +626,12 @@ impl Checker<'_> {
             other => {
                 let shown = self.show(other);
                 self.error(
-                    Diagnostic::new(Code::AttributeOnNonRecord, name.span, format!("a value of type `{shown}` has no attributes"))
-                        .related(base_span, format!("this is of type `{shown}`")),
+                    Diagnostic::new(
+                        Code::AttributeOnNonRecord,
+                        name.span,
+                        format!("a value of type `{shown}` has no attributes"),
+                    )
+                    .related(base_span, format!("this is of type `{shown}`")),
                 );
                 None
             }
@@ -613,7 +664,14 @@ impl Checker<'_> {
         self.error(d);
     }
 
-    fn attr(&mut self, whole: &ast::Expr, base: &ast::Expr, name: &ast::Ident, scope: &mut Scope, facts: &Facts) -> Option<Expr> {
+    fn attr(
+        &mut self,
+        whole: &ast::Expr,
+        base: &ast::Expr,
+        name: &ast::Ident,
+        scope: &mut Scope,
+        facts: &Facts,
+    ) -> Option<Expr> {
         // `Zone.corp`, `data.Classification.public`: names, not attribute reads.
         if let Some(path) = self.name_path(whole, scope) {
             return self.qualified_value(&path, whole.span, scope);
@@ -632,10 +690,14 @@ impl Checker<'_> {
             if !present {
                 let base_text = self.sources.snippet(base.span).to_owned();
                 self.error(
-                    Diagnostic::new(Code::UnguardedOptional, whole.span, format!("`{}` may be absent", self.sources.snippet(whole.span)))
-                        .label("optional attribute read without a `has` test")
-                        .related(field.span, "declared optional here")
-                        .help(format!("test it first: `{base_text} has {} && ...`", name.name)),
+                    Diagnostic::new(
+                        Code::UnguardedOptional,
+                        whole.span,
+                        format!("`{}` may be absent", self.sources.snippet(whole.span)),
+                    )
+                    .label("optional attribute read without a `has` test")
+                    .related(field.span, "declared optional here")
+                    .help(format!("test it first: `{base_text} has {} && ...`", name.name)),
                 );
                 return None;
             }
@@ -661,7 +723,11 @@ impl Checker<'_> {
             _ => {
                 let (root, root_span) = path[0];
                 if self.scopes[file].aliases.contains_key(root) || self.lookup(file, root).is_some() {
-                    self.error(Diagnostic::new(Code::NotAValue, span, format!("`{}` is not a value", self.sources.snippet(span))));
+                    self.error(Diagnostic::new(
+                        Code::NotAValue,
+                        span,
+                        format!("`{}` is not a value", self.sources.snippet(span)),
+                    ));
                 } else {
                     self.error(
                         Diagnostic::new(Code::UnknownName, root_span, format!("unknown name `{root}`"))
@@ -683,8 +749,12 @@ impl Checker<'_> {
                     None => {
                         let suggestion = super::closest(value.0, enum_type.values.iter().map(String::as_str));
                         let values = enum_type.values.join(", ");
-                        let mut d = Diagnostic::new(Code::UnknownValue, value.1, format!("`{ty_name}` has no value `{}`", value.0))
-                            .label(format!("the values are: {values}"));
+                        let mut d = Diagnostic::new(
+                            Code::UnknownValue,
+                            value.1,
+                            format!("`{ty_name}` has no value `{}`", value.0),
+                        )
+                        .label(format!("the values are: {values}"));
                         if let Some(s) = suggestion {
                             d = d.help(format!("did you mean `{ty_name}.{s}`?"));
                         }
@@ -701,13 +771,21 @@ impl Checker<'_> {
                 None
             }
             Some(_) => {
-                self.error(Diagnostic::new(Code::NotAValue, span, format!("`{}` is not a value", self.sources.snippet(span))));
+                self.error(Diagnostic::new(
+                    Code::NotAValue,
+                    span,
+                    format!("`{}` is not a value", self.sources.snippet(span)),
+                ));
                 None
             }
             None if path.len() == 2 && self.scopes[file].aliases.contains_key(root) => {
                 self.error(
-                    Diagnostic::new(Code::UnknownName, path[1].1, format!("package `{root}` has no declaration `{}`", path[1].0))
-                        .label("not declared in that package"),
+                    Diagnostic::new(
+                        Code::UnknownName,
+                        path[1].1,
+                        format!("package `{root}` has no declaration `{}`", path[1].0),
+                    )
+                    .label("not declared in that package"),
                 );
                 None
             }
@@ -732,8 +810,12 @@ impl Checker<'_> {
         let Some(field) = self.field(&base.ty, name, base.span) else { return Typed::none() };
         if !field.optional {
             self.error(
-                Diagnostic::new(Code::RedundantHas, span, format!("`{}` is required, so this test is always true", name.name))
-                    .related(field.span, "declared without `?` here"),
+                Diagnostic::new(
+                    Code::RedundantHas,
+                    span,
+                    format!("`{}` is required, so this test is always true", name.name),
+                )
+                .related(field.span, "declared without `?` here"),
             );
         }
         let mut t = Facts::new();
@@ -780,8 +862,9 @@ impl Checker<'_> {
                 }
                 if !ordered(&lt, &self.schema) {
                     let shown = self.show(&lt);
-                    let mut d = Diagnostic::new(Code::OperatorTypes, span, format!("values of type `{shown}` have no order"))
-                        .label(format!("`{}` needs ordered operands", op.symbol()));
+                    let mut d =
+                        Diagnostic::new(Code::OperatorTypes, span, format!("values of type `{shown}` have no order"))
+                            .label(format!("`{}` needs ordered operands", op.symbol()));
                     d = if matches!(lt, Type::Enum(_)) {
                         d.help(format!("declare `{shown}` as a `level` to order its values"))
                     } else {
@@ -835,7 +918,11 @@ impl Checker<'_> {
                 "levels are ordered only within their own `level` type".to_owned(),
             )
         } else {
-            (Code::TypeMismatch, format!("cannot compare `{a}` with `{b}`"), format!("both sides of `{}` must have the same type", op.symbol()))
+            (
+                Code::TypeMismatch,
+                format!("cannot compare `{a}` with `{b}`"),
+                format!("both sides of `{}` must have the same type", op.symbol()),
+            )
         };
         self.error(
             Diagnostic::new(code, span, message)
@@ -852,9 +939,13 @@ impl Checker<'_> {
             (Type::Entity(children), Type::Entity(targets)) => {
                 if !matches!(left.kind, ExprKind::Principal | ExprKind::Resource) {
                     self.error(
-                        Diagnostic::new(Code::InvalidHierarchyTest, left.span, "hierarchy membership is known only for `principal` and `resource`")
-                            .label("the request carries no ancestors for this entity")
-                            .help("compare entities with `==`, or test membership in a set: `e in [A::\"a\", A::\"b\"]`"),
+                        Diagnostic::new(
+                            Code::InvalidHierarchyTest,
+                            left.span,
+                            "hierarchy membership is known only for `principal` and `resource`",
+                        )
+                        .label("the request carries no ancestors for this entity")
+                        .help("compare entities with `==`, or test membership in a set: `e in [A::\"a\", A::\"b\"]`"),
                     );
                     return None;
                 }
@@ -896,7 +987,12 @@ impl Checker<'_> {
     }
 
     /// Reports a hierarchy test that can never be true.
-    pub(super) fn check_reachable(&mut self, children: &[EntityTypeId], targets: &[EntityTypeId], span: Span) -> Option<()> {
+    pub(super) fn check_reachable(
+        &mut self,
+        children: &[EntityTypeId],
+        targets: &[EntityTypeId],
+        span: Span,
+    ) -> Option<()> {
         let possible = children.iter().any(|c| targets.iter().any(|t| c == t || self.schema.can_be_in(*c, *t)));
         if possible || children.is_empty() {
             return Some(());
@@ -910,7 +1006,14 @@ impl Checker<'_> {
         None
     }
 
-    fn call(&mut self, callee: &ast::Expr, args: &[ast::Arg], span: Span, scope: &mut Scope, facts: &Facts) -> Option<Expr> {
+    fn call(
+        &mut self,
+        callee: &ast::Expr,
+        args: &[ast::Arg],
+        span: Span,
+        scope: &mut Scope,
+        facts: &Facts,
+    ) -> Option<Expr> {
         match &callee.kind {
             ast::ExprKind::Name(name) if scope.local(name).is_none() => {
                 if let Some(constructor) = self.constructor(name, args, span) {
@@ -919,14 +1022,20 @@ impl Checker<'_> {
                 match self.lookup(scope.file, name) {
                     Some(Symbol::Def(id)) => self.def_call(id, name, args, span, scope, facts),
                     Some(_) => {
-                        self.error(Diagnostic::new(Code::UnknownFunction, callee.span, format!("`{name}` is not a function")));
+                        self.error(Diagnostic::new(
+                            Code::UnknownFunction,
+                            callee.span,
+                            format!("`{name}` is not a function"),
+                        ));
                         None
                     }
                     None if self.poisoned(name) => None,
                     None => {
-                        let mut d = Diagnostic::new(Code::UnknownFunction, callee.span, format!("unknown function `{name}`"))
-                            .label("no function of this name is declared or imported");
-                        let mut candidates: Vec<String> = ["ip", "cidr", "timestamp", "time"].iter().map(|s| (*s).to_owned()).collect();
+                        let mut d =
+                            Diagnostic::new(Code::UnknownFunction, callee.span, format!("unknown function `{name}`"))
+                                .label("no function of this name is declared or imported");
+                        let mut candidates: Vec<String> =
+                            ["ip", "cidr", "timestamp", "time"].iter().map(|s| (*s).to_owned()).collect();
                         if let Some(p) = self.packages.get(&self.scopes[scope.file].package) {
                             candidates.extend(p.symbols.keys().cloned());
                         }
@@ -945,13 +1054,21 @@ impl Checker<'_> {
                             return match self.lookup_qualified(scope.file, alias, &method.name) {
                                 Some(Symbol::Def(id)) => self.def_call(id, &method.name, args, span, scope, facts),
                                 Some(_) => {
-                                    self.error(Diagnostic::new(Code::UnknownFunction, callee.span, format!("`{alias}.{}` is not a function", method.name)));
+                                    self.error(Diagnostic::new(
+                                        Code::UnknownFunction,
+                                        callee.span,
+                                        format!("`{alias}.{}` is not a function", method.name),
+                                    ));
                                     None
                                 }
                                 None => {
                                     self.error(
-                                        Diagnostic::new(Code::UnknownFunction, method.span, format!("package `{alias}` has no function `{}`", method.name))
-                                            .related(*alias_span, "this package"),
+                                        Diagnostic::new(
+                                            Code::UnknownFunction,
+                                            method.span,
+                                            format!("package `{alias}` has no function `{}`", method.name),
+                                        )
+                                        .related(*alias_span, "this package"),
                                     );
                                     None
                                 }
@@ -982,7 +1099,9 @@ impl Checker<'_> {
                 |s| values::parse_timestamp(s).map(|t| (Const::Timestamp(t), Type::Timestamp)),
                 "timestamp(\"2026-01-31T09:30:00Z\")",
             ),
-            "time" => (|s| values::parse_time_of_day(s).map(|t| (Const::TimeOfDay(t), Type::TimeOfDay)), "time(\"09:30\")"),
+            "time" => {
+                (|s| values::parse_time_of_day(s).map(|t| (Const::TimeOfDay(t), Type::TimeOfDay)), "time(\"09:30\")")
+            }
             _ => return None,
         };
         let text = match args {
@@ -1008,7 +1127,15 @@ impl Checker<'_> {
         }
     }
 
-    fn def_call(&mut self, id: DefId, name: &str, args: &[ast::Arg], span: Span, scope: &mut Scope, facts: &Facts) -> Option<Expr> {
+    fn def_call(
+        &mut self,
+        id: DefId,
+        name: &str,
+        args: &[ast::Arg],
+        span: Span,
+        scope: &mut Scope,
+        facts: &Facts,
+    ) -> Option<Expr> {
         if let Some(caller) = scope.def {
             self.defs[caller.0 as usize].calls.push((id, span));
         }
@@ -1017,8 +1144,12 @@ impl Checker<'_> {
         let decl_span = self.defs[id.0 as usize].decl.name.span;
         if args.len() != params.len() {
             self.error(
-                Diagnostic::new(Code::ArgumentCount, span, format!("`{name}` takes {} argument{}, {} given", params.len(), plural(params.len()), args.len()))
-                    .related(decl_span, "declared here"),
+                Diagnostic::new(
+                    Code::ArgumentCount,
+                    span,
+                    format!("`{name}` takes {} argument{}, {} given", params.len(), plural(params.len()), args.len()),
+                )
+                .related(decl_span, "declared here"),
             );
             return None;
         }
@@ -1053,12 +1184,24 @@ impl Checker<'_> {
 
     fn lambda_outside_quantifier(&mut self, span: Span) {
         self.error(
-            Diagnostic::new(Code::TypeMismatch, span, "a function argument `x => ...` is only allowed in `any` and `all`")
-                .help("write `set.any(x => condition)` or `set.all(x => condition)`"),
+            Diagnostic::new(
+                Code::TypeMismatch,
+                span,
+                "a function argument `x => ...` is only allowed in `any` and `all`",
+            )
+            .help("write `set.any(x => condition)` or `set.all(x => condition)`"),
         );
     }
 
-    fn method(&mut self, receiver: Expr, method: &ast::Ident, args: &[ast::Arg], span: Span, scope: &mut Scope, facts: &Facts) -> Option<Expr> {
+    fn method(
+        &mut self,
+        receiver: Expr,
+        method: &ast::Ident,
+        args: &[ast::Arg],
+        span: Span,
+        scope: &mut Scope,
+        facts: &Facts,
+    ) -> Option<Expr> {
         let name = method.name.as_str();
         let arity = |checker: &mut Checker<'_>, n: usize| -> bool {
             if args.len() == n {
@@ -1118,16 +1261,24 @@ impl Checker<'_> {
                 };
                 mk(kind, Type::Bool, span)
             }
-            (Type::Set(_), "is_empty") => arity(self, 0).then(|| mk(ExprKind::IsEmpty(boxed(receiver)), Type::Bool, span)).flatten(),
-            (Type::Set(_), "size") => arity(self, 0).then(|| mk(ExprKind::Size(boxed(receiver)), Type::INT, span)).flatten(),
+            (Type::Set(_), "is_empty") => {
+                arity(self, 0).then(|| mk(ExprKind::IsEmpty(boxed(receiver)), Type::Bool, span)).flatten()
+            }
+            (Type::Set(_), "size") => {
+                arity(self, 0).then(|| mk(ExprKind::Size(boxed(receiver)), Type::INT, span)).flatten()
+            }
             (Type::Set(element), "any" | "all") => {
                 if !arity(self, 1) {
                     return None;
                 }
                 let ast::Arg::Lambda(var_name, body) = &args[0] else {
                     self.error(
-                        Diagnostic::new(Code::TypeMismatch, arg_span(&args[0]), format!("`{name}` takes a condition on each element"))
-                            .help(format!("write `set.{name}(x => condition on x)`")),
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            arg_span(&args[0]),
+                            format!("`{name}` takes a condition on each element"),
+                        )
+                        .help(format!("write `set.{name}(x => condition on x)`")),
                     );
                     return None;
                 };
@@ -1150,7 +1301,11 @@ impl Checker<'_> {
                     Type::Timestamp => &["time_of_day"],
                     _ => &[],
                 };
-                let mut d = Diagnostic::new(Code::UnknownFunction, method.span, format!("no method `{name}` on a value of type `{shown}`"));
+                let mut d = Diagnostic::new(
+                    Code::UnknownFunction,
+                    method.span,
+                    format!("no method `{name}` on a value of type `{shown}`"),
+                );
                 d = match super::closest(name, known.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None if known.is_empty() => d.help(format!("values of type `{shown}` have no methods")),

@@ -10,13 +10,13 @@ mod rules;
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::Compilation;
 use crate::diagnostics::{self, Code, Diagnostic};
 use crate::program::{
     ActionId, Def, DefId, EntityTypeId, EnumId, ObligationDecl, ObligationId, Program, Rule, Schema, Type,
 };
 use crate::span::{FileId, SourceMap, Span};
 use crate::syntax::{ast, parser};
-use crate::Compilation;
 
 /// Parses and checks source files; see [`crate::compile`].
 pub fn compile(mut files: Vec<(String, String)>) -> Compilation {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::expr::{assignable, Facts, Scope};
+use super::expr::{Facts, Scope, assignable};
 use super::{Checker, Symbol};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::program::{
@@ -51,13 +51,25 @@ impl Checker<'_> {
                 for (callee, _) in &self.defs[node].calls {
                     let callee = callee.0 as usize;
                     if callee == start {
-                        let names: Vec<String> =
-                            path.iter().chain(std::iter::once(&start)).map(|i| format!("`{}`", self.defs[*i].decl.name.name)).collect();
+                        let names: Vec<String> = path
+                            .iter()
+                            .chain(std::iter::once(&start))
+                            .map(|i| format!("`{}`", self.defs[*i].decl.name.name))
+                            .collect();
                         let decl = self.defs[start].decl;
-                        let call_span = self.defs[node].calls.iter().find(|(c, _)| c.0 as usize == start).map(|(_, s)| *s);
-                        let mut d = Diagnostic::new(Code::RecursiveDef, decl.name.span, format!("function `{}` is recursive", decl.name.name))
-                            .label(if path.len() == 1 { "calls itself".to_owned() } else { format!("calls itself through {}", names.join(" → ")) })
-                            .help("functions are inlined and must terminate: rewrite without recursion");
+                        let call_span =
+                            self.defs[node].calls.iter().find(|(c, _)| c.0 as usize == start).map(|(_, s)| *s);
+                        let mut d = Diagnostic::new(
+                            Code::RecursiveDef,
+                            decl.name.span,
+                            format!("function `{}` is recursive", decl.name.name),
+                        )
+                        .label(if path.len() == 1 {
+                            "calls itself".to_owned()
+                        } else {
+                            format!("calls itself through {}", names.join(" → "))
+                        })
+                        .help("functions are inlined and must terminate: rewrite without recursion");
                         if let Some(span) = call_span {
                             d = d.related(span, "the call that closes the cycle");
                         }
@@ -89,10 +101,14 @@ impl Checker<'_> {
                 if let Some(id) = written_id {
                     if let Some(first) = ids.get(&id.value) {
                         self.error(
-                            Diagnostic::new(Code::DuplicateRuleId, id.span, format!("rule id `{}` is used twice", id.value))
-                                .label("second rule with this id")
-                                .related(*first, "first used here")
-                                .help("rule ids name rules in decisions and tests: make each unique"),
+                            Diagnostic::new(
+                                Code::DuplicateRuleId,
+                                id.span,
+                                format!("rule id `{}` is used twice", id.value),
+                            )
+                            .label("second rule with this id")
+                            .related(*first, "first used here")
+                            .help("rule ids name rules in decisions and tests: make each unique"),
                         );
                         continue;
                     }
@@ -158,8 +174,12 @@ impl Checker<'_> {
         for a in &rule.annotations {
             if let Some(first) = seen.get(a.name.name.as_str()) {
                 self.error(
-                    Diagnostic::new(Code::InvalidAnnotation, a.span, format!("annotation `@{}` is given twice", a.name.name))
-                        .related(*first, "first given here"),
+                    Diagnostic::new(
+                        Code::InvalidAnnotation,
+                        a.span,
+                        format!("annotation `@{}` is given twice", a.name.name),
+                    )
+                    .related(*first, "first given here"),
                 );
                 continue;
             }
@@ -174,7 +194,10 @@ impl Checker<'_> {
                     continue;
                 }
                 ("id", Some(v)) if v.trim().is_empty() => {
-                    self.error(Diagnostic::new(Code::InvalidAnnotation, a.span, "`@id` is empty").help("give the rule a non-empty id"));
+                    self.error(
+                        Diagnostic::new(Code::InvalidAnnotation, a.span, "`@id` is empty")
+                            .help("give the rule a non-empty id"),
+                    );
                     continue;
                 }
                 _ => {}
@@ -202,8 +225,12 @@ impl Checker<'_> {
                     }
                     Some(_) => {
                         self.error(
-                            Diagnostic::new(Code::UnknownAction, path.span, format!("`{}` is not an action", path.dotted()))
-                                .help("declare it: `action name { principal: P, resource: R }`"),
+                            Diagnostic::new(
+                                Code::UnknownAction,
+                                path.span,
+                                format!("`{}` is not an action", path.dotted()),
+                            )
+                            .help("declare it: `action name { principal: P, resource: R }`"),
                         );
                         ok = false;
                     }
@@ -236,7 +263,9 @@ impl Checker<'_> {
             types
         };
         let mut slot_types = Vec::new();
-        for (role, slot, written) in [("principal", &principal, &scope.principal), ("resource", &resource, &scope.resource)] {
+        for (role, slot, written) in
+            [("principal", &principal, &scope.principal), ("resource", &resource, &scope.resource)]
+        {
             let is_principal = role == "principal";
             let applicable = candidates(is_principal, self);
             let types: Vec<EntityTypeId> = match &slot.types {
@@ -251,9 +280,13 @@ impl Checker<'_> {
                                 let name = action_decl.name.clone();
                                 let ty_span = written.ty.as_ref().map_or(written.span, |p| p.span);
                                 self.error(
-                                    Diagnostic::new(Code::ActionNotApplicable, path.span, format!("action `{name}` does not apply to {role} type `{shown}`"))
-                                        .label(format!("applies to {role}s of type `{expected}`"))
-                                        .related(ty_span, format!("the rule's {role} is a `{shown}`")),
+                                    Diagnostic::new(
+                                        Code::ActionNotApplicable,
+                                        path.span,
+                                        format!("action `{name}` does not apply to {role} type `{shown}`"),
+                                    )
+                                    .label(format!("applies to {role}s of type `{expected}`"))
+                                    .related(ty_span, format!("the rule's {role} is a `{shown}`")),
                                 );
                                 ok = false;
                             }
@@ -324,8 +357,12 @@ impl Checker<'_> {
                 Some(Symbol::Entity(id)) => out.types = Some(vec![id]),
                 Some(_) => {
                     self.error(
-                        Diagnostic::new(Code::InvalidScope, path.span, format!("`{}` is not an entity type", path.dotted()))
-                            .label(format!("the {role} must be an entity")),
+                        Diagnostic::new(
+                            Code::InvalidScope,
+                            path.span,
+                            format!("`{}` is not an entity type", path.dotted()),
+                        )
+                        .label(format!("the {role} must be an entity")),
                     );
                     ok = false;
                 }
@@ -339,7 +376,8 @@ impl Checker<'_> {
                     let lit = list.remove(0);
                     if let Some(types) = &out.types {
                         if !types.contains(&lit.ty) {
-                            let (a, b) = (self.show(&Type::Entity(types.clone())), self.show(&Type::Entity(vec![lit.ty])));
+                            let (a, b) =
+                                (self.show(&Type::Entity(types.clone())), self.show(&Type::Entity(vec![lit.ty])));
                             self.error(
                                 Diagnostic::new(Code::InvalidScope, e.span, format!("a `{a}` can never be a `{b}`"))
                                     .label(format!("the {role} is declared a `{a}`")),
@@ -389,7 +427,13 @@ impl Checker<'_> {
         }
     }
 
-    fn obligation_uses(&mut self, file: usize, rule: &ast::Rule, scope: &mut Scope, facts: &Facts) -> Option<Vec<ObligationUse>> {
+    fn obligation_uses(
+        &mut self,
+        file: usize,
+        rule: &ast::Rule,
+        scope: &mut Scope,
+        facts: &Facts,
+    ) -> Option<Vec<ObligationUse>> {
         let mut out = Vec::new();
         let mut ok = true;
         for call in &rule.obligations {
@@ -397,8 +441,12 @@ impl Checker<'_> {
                 Some(Symbol::Obligation(id)) => id,
                 Some(_) => {
                     self.error(
-                        Diagnostic::new(Code::UnknownObligation, call.name.span, format!("`{}` is not an obligation", call.name.dotted()))
-                            .help("declare it: `obligation name(param: Type)`"),
+                        Diagnostic::new(
+                            Code::UnknownObligation,
+                            call.name.span,
+                            format!("`{}` is not an obligation", call.name.dotted()),
+                        )
+                        .help("declare it: `obligation name(param: Type)`"),
                     );
                     ok = false;
                     continue;
@@ -414,15 +462,27 @@ impl Checker<'_> {
                 let Some(index) = decl.params.iter().position(|(name, _)| *name == arg.name.name) else {
                     let names: Vec<String> = decl.params.iter().map(|(n, _)| format!("`{n}`")).collect();
                     self.error(
-                        Diagnostic::new(Code::ObligationArguments, arg.name.span, format!("obligation `{}` has no parameter `{}`", decl.name, arg.name.name))
-                            .related(decl.span, "declared here")
-                            .help(if names.is_empty() { "it takes no arguments".to_owned() } else { format!("its parameters are {}", names.join(", ")) }),
+                        Diagnostic::new(
+                            Code::ObligationArguments,
+                            arg.name.span,
+                            format!("obligation `{}` has no parameter `{}`", decl.name, arg.name.name),
+                        )
+                        .related(decl.span, "declared here")
+                        .help(if names.is_empty() {
+                            "it takes no arguments".to_owned()
+                        } else {
+                            format!("its parameters are {}", names.join(", "))
+                        }),
                     );
                     ok = false;
                     continue;
                 };
                 if args[index].is_some() {
-                    self.error(Diagnostic::new(Code::ObligationArguments, arg.name.span, format!("argument `{}` is given twice", arg.name.name)));
+                    self.error(Diagnostic::new(
+                        Code::ObligationArguments,
+                        arg.name.span,
+                        format!("argument `{}` is given twice", arg.name.name),
+                    ));
                     ok = false;
                     continue;
                 }
@@ -434,9 +494,13 @@ impl Checker<'_> {
                 if !assignable(&value.ty, param_ty) {
                     let (expected, found) = (self.show(param_ty), self.show(&value.ty));
                     self.error(
-                        Diagnostic::new(Code::ObligationArguments, value.span, format!("argument `{}` must be a `{expected}`, found `{found}`", arg.name.name))
-                            .label(format!("this is of type `{found}`"))
-                            .related(decl.span, "obligation declared here"),
+                        Diagnostic::new(
+                            Code::ObligationArguments,
+                            value.span,
+                            format!("argument `{}` must be a `{expected}`, found `{found}`", arg.name.name),
+                        )
+                        .label(format!("this is of type `{found}`"))
+                        .related(decl.span, "obligation declared here"),
                     );
                     ok = false;
                     continue;
@@ -448,27 +512,49 @@ impl Checker<'_> {
                             self.error(Diagnostic::new(
                                 Code::ObligationArguments,
                                 value.span,
-                                format!("argument `{}` is outside the range of `{}`", arg.name.name, self.show(param_ty)),
+                                format!(
+                                    "argument `{}` is outside the range of `{}`",
+                                    arg.name.name,
+                                    self.show(param_ty)
+                                ),
                             ));
                             ok = false;
                         }
                     },
                     None => {
                         self.error(
-                            Diagnostic::new(Code::NonConstantArgument, value.span, "obligation arguments must be constants")
-                                .label("this depends on the request")
-                                .help("use a literal; decisions carry obligations as the rule states them"),
+                            Diagnostic::new(
+                                Code::NonConstantArgument,
+                                value.span,
+                                "obligation arguments must be constants",
+                            )
+                            .label("this depends on the request")
+                            .help("use a literal; decisions carry obligations as the rule states them"),
                         );
                         ok = false;
                     }
                 }
             }
-            let missing: Vec<String> =
-                decl.params.iter().zip(&args).filter(|(_, a)| a.is_none()).map(|((n, _), _)| format!("`{n}`")).collect();
+            let missing: Vec<String> = decl
+                .params
+                .iter()
+                .zip(&args)
+                .filter(|(_, a)| a.is_none())
+                .map(|((n, _), _)| format!("`{n}`"))
+                .collect();
             if ok && !missing.is_empty() {
                 self.error(
-                    Diagnostic::new(Code::ObligationArguments, call.span, format!("missing argument{} {} for obligation `{}`", if missing.len() == 1 { "" } else { "s" }, missing.join(", "), decl.name))
-                        .related(decl.span, "declared here"),
+                    Diagnostic::new(
+                        Code::ObligationArguments,
+                        call.span,
+                        format!(
+                            "missing argument{} {} for obligation `{}`",
+                            if missing.len() == 1 { "" } else { "s" },
+                            missing.join(", "),
+                            decl.name
+                        ),
+                    )
+                    .related(decl.span, "declared here"),
                 );
                 ok = false;
             }

@@ -180,7 +180,12 @@ impl Data {
                 at
             }
             // Scalars are immediates, never slots.
-            Const::Bool(_) | Const::Int(_) | Const::Duration(_) | Const::Timestamp(_) | Const::TimeOfDay(_) | Const::Enum(..) => 0,
+            Const::Bool(_)
+            | Const::Int(_)
+            | Const::Duration(_)
+            | Const::Timestamp(_)
+            | Const::TimeOfDay(_)
+            | Const::Enum(..) => 0,
         };
         self.slots.insert(c.clone(), at);
         at

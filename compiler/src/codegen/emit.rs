@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use wasm_encoder::{BlockType, Instruction as I, ValType};
 
 use super::data::Data;
-use super::func::{result, Func};
-use super::helpers::{element_value, index, Kind, H};
-use super::layout::{record_field, Layout};
+use super::func::{Func, result};
+use super::helpers::{H, Kind, element_value, index};
+use super::layout::{Layout, record_field};
 use crate::program::{
     ArithOp, Const, EntityScope, EntityTypeId, Expr, ExprKind, Ordering, Program, Rule, StrOp, Type, VarId,
 };
@@ -144,7 +144,7 @@ impl Emitter<'_> {
             }
             ExprKind::Attr(base, name) => {
                 self.expr(c, base);
-                self.field_address(c, &base.ty, name, false);
+                self.field_address(c, &base.ty, name);
                 match val(&e.ty) {
                     ValType::I64 => {
                         c.f.load64(0);
@@ -157,8 +157,7 @@ impl Emitter<'_> {
             }
             ExprKind::Has(base, name) => {
                 self.expr(c, base);
-                self.field_address(c, &base.ty, name, true);
-                c.f.load32(0);
+                self.presence(c, &base.ty, name);
             }
             ExprKind::Set(items) => self.set_literal(c, e, items),
             ExprKind::Not(inner) => {
@@ -339,10 +338,45 @@ impl Emitter<'_> {
         }
     }
 
+    /// Turns the record or entity address on the stack into whether field
+    /// `name` is present: its flag when optional, 1 when required.
+    fn presence(&mut self, c: &mut Ctx, ty: &Type, name: &str) {
+        let flags: Vec<(EntityTypeId, Option<u32>)> = match ty {
+            Type::Record(record) => vec![(EntityTypeId(0), record_field(record, name).and_then(|f| f.present_offset))],
+            Type::Entity(types) => {
+                types.iter().map(|t| (*t, self.layout.entity_field(*t, name).and_then(|f| f.present_offset))).collect()
+            }
+            _ => Vec::new(),
+        };
+        let flag = |f: &mut Func, block: u32, offset: Option<u32>| match offset {
+            Some(offset) => {
+                f.get(block).load32(offset);
+            }
+            None => {
+                f.i32(1);
+            }
+        };
+        let block = c.f.local(ValType::I32);
+        c.f.set(block);
+        let Some(((_, last), init)) = flags.split_last() else {
+            c.f.i32(0);
+            return;
+        };
+        for (t, offset) in init {
+            c.f.get(block).load32(0).addr(t.0).op(I::I32Eq).if_(result(ValType::I32));
+            flag(&mut c.f, block, *offset);
+            c.f.else_();
+        }
+        flag(&mut c.f, block, *last);
+        for _ in init {
+            c.f.end();
+        }
+    }
+
     /// Turns the record or entity address on the stack into the address of
-    /// field `name` (or of its presence flag).
-    fn field_address(&mut self, c: &mut Ctx, ty: &Type, name: &str, presence: bool) {
-        let pick = |f: &ward_types::manifest::FieldLayout| if presence { f.present_offset.unwrap_or(f.offset) } else { f.offset };
+    /// field `name`.
+    fn field_address(&mut self, c: &mut Ctx, ty: &Type, name: &str) {
+        let pick = |f: &ward_types::manifest::FieldLayout| f.offset;
         match ty {
             Type::Record(record) => {
                 let offset = record_field(record, name).map_or(0, |f| pick(&f));
@@ -426,7 +460,15 @@ impl Emitter<'_> {
         c.f.get(i).get(n).op(I::I32GeU).if_(BlockType::Empty).i32(i32::from(all));
         c.f.br_to(out);
         c.f.end();
-        c.f.get(slot).load32(0).addr(self.base).op(I::I32Add).get(i).i32(k.size() as i32).op(I::I32Mul).op(I::I32Add).set(elem);
+        c.f.get(slot)
+            .load32(0)
+            .addr(self.base)
+            .op(I::I32Add)
+            .get(i)
+            .i32(k.size() as i32)
+            .op(I::I32Mul)
+            .op(I::I32Add)
+            .set(elem);
         element_value(&mut c.f, k, elem);
         c.f.set(value);
         let previous = c.vars.insert(var, value);
@@ -448,8 +490,13 @@ impl Emitter<'_> {
     /// a suffix.
     fn like(&mut self, c: &mut Ctx, subject: &Expr, parts: &[PatternPart]) {
         self.expr(c, subject);
-        let (slot, bytes, len, pos, found) =
-            (c.f.local(ValType::I32), c.f.local(ValType::I32), c.f.local(ValType::I32), c.f.local(ValType::I32), c.f.local(ValType::I32));
+        let (slot, bytes, len, pos, found) = (
+            c.f.local(ValType::I32),
+            c.f.local(ValType::I32),
+            c.f.local(ValType::I32),
+            c.f.local(ValType::I32),
+            c.f.local(ValType::I32),
+        );
         c.f.tee(slot).load32(8).set(len);
         c.f.get(slot).load32(4).addr(self.base).op(I::I32Add).set(bytes);
         c.f.i32(0).set(pos);
@@ -488,13 +535,28 @@ impl Emitter<'_> {
                         (false, true) => {
                             // A suffix after everything matched so far.
                             c.f.get(len).get(pos).op(I::I32Sub).i32(size).op(I::I32GeS).if_(result(ValType::I32));
-                            c.f.get(bytes).get(len).op(I::I32Add).i32(size).op(I::I32Sub).addr(literal).i32(size).call(index(H::BytesEq));
+                            c.f.get(bytes)
+                                .get(len)
+                                .op(I::I32Add)
+                                .i32(size)
+                                .op(I::I32Sub)
+                                .addr(literal)
+                                .i32(size)
+                                .call(index(H::BytesEq));
                             c.f.else_().i32(0).end();
                             c.f.br_to(done);
                         }
                         (false, false) => {
                             // The leftmost occurrence after `pos`.
-                            c.f.get(bytes).get(pos).op(I::I32Add).get(len).get(pos).op(I::I32Sub).addr(literal).i32(size).call(index(H::Find));
+                            c.f.get(bytes)
+                                .get(pos)
+                                .op(I::I32Add)
+                                .get(len)
+                                .get(pos)
+                                .op(I::I32Sub)
+                                .addr(literal)
+                                .i32(size)
+                                .call(index(H::Find));
                             c.f.tee(found).i32(0).op(I::I32LtS).if_(BlockType::Empty).i32(0);
                             c.f.br_to(done);
                             c.f.end();

@@ -4,7 +4,7 @@
 
 use wasm_encoder::{BlockType, Instruction as I, ValType};
 
-use super::func::{result, Func};
+use super::func::{Func, result};
 use super::layout::ENTITY_ANCESTORS;
 
 /// How set elements are stored and compared.
@@ -242,7 +242,16 @@ pub fn build(h: H, ctx: Ctx) -> Func {
             f.get(0).load32(0).get(1).load32(0).op(I::I32Ne).if_(BlockType::Empty).i32(0).op(I::Return).end();
             f.get(0).load32(0).i32(4).op(I::I32Eq).if_(result(ValType::I32));
             // IPv4: the address is in the low word.
-            f.get(0).load64(16).i64(-1).i64(32).get(prefix).op(I::I64Sub).op(I::I64Shl).i64(0xFFFF_FFFF).op(I::I64And).op(I::I64And);
+            f.get(0)
+                .load64(16)
+                .i64(-1)
+                .i64(32)
+                .get(prefix)
+                .op(I::I64Sub)
+                .op(I::I64Shl)
+                .i64(0xFFFF_FFFF)
+                .op(I::I64And)
+                .op(I::I64And);
             f.get(1).load64(16).op(I::I64Eq);
             f.else_();
             f.get(prefix).op(I::I64Eqz).if_(result(ValType::I32)).i32(1).else_();

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::layout::{record_field, Layout, ENTITY_ID};
+use super::layout::{ENTITY_ID, Layout, record_field};
 use crate::program::{Const, DefId, Expr, ExprKind, Program, Rule, Type};
 
 /// Where a key is read: an `i32` at this offset of the request. For a string
@@ -45,11 +45,8 @@ const MAX_DEPTH: usize = 6;
 /// One dispatch tree per action, in action order.
 pub fn build(program: &Program, layout: &Layout, string_id: &mut dyn FnMut(&str) -> u32) -> Vec<Node> {
     let mut can_fail_memo: BTreeMap<DefId, bool> = BTreeMap::new();
-    let keyed: Vec<Vec<(Key, u32)>> = program
-        .rules
-        .iter()
-        .map(|rule| rule_keys(program, rule, layout, string_id, &mut can_fail_memo))
-        .collect();
+    let keyed: Vec<Vec<(Key, u32)>> =
+        program.rules.iter().map(|rule| rule_keys(program, rule, layout, string_id, &mut can_fail_memo)).collect();
     (0..program.schema.actions.len())
         .map(|a| {
             let action = &program.schema.actions[a];
@@ -58,11 +55,20 @@ pub fn build(program: &Program, layout: &Layout, string_id: &mut dyn FnMut(&str)
                 .iter()
                 .enumerate()
                 .filter(|(_, rule)| {
-                    let action_ok = rule.scope.actions.as_ref().is_none_or(|list| list.iter().any(|x| x.0 as usize == a));
-                    let principal_ok =
-                        rule.scope.principal.types.as_ref().is_none_or(|ts| ts.iter().any(|t| action.principals.contains(t)));
-                    let resource_ok =
-                        rule.scope.resource.types.as_ref().is_none_or(|ts| ts.iter().any(|t| action.resources.contains(t)));
+                    let action_ok =
+                        rule.scope.actions.as_ref().is_none_or(|list| list.iter().any(|x| x.0 as usize == a));
+                    let principal_ok = rule
+                        .scope
+                        .principal
+                        .types
+                        .as_ref()
+                        .is_none_or(|ts| ts.iter().any(|t| action.principals.contains(t)));
+                    let resource_ok = rule
+                        .scope
+                        .resource
+                        .types
+                        .as_ref()
+                        .is_none_or(|ts| ts.iter().any(|t| action.resources.contains(t)));
                     action_ok && principal_ok && resource_ok
                 })
                 .map(|(i, _)| (i, keyed[i].clone()))
@@ -169,7 +175,9 @@ fn equality_key(e: &Expr, layout: &Layout, string_id: &mut dyn FnMut(&str) -> u3
         (ExprKind::Resource, Const::Entity(lit)) => {
             Some((Key { offset: layout.schema.resource_offset + ENTITY_ID }, string_id(&lit.id)))
         }
-        (_, Const::Str(s)) if path.ty == Type::String => Some((Key { offset: path_offset(path, layout)? }, string_id(s))),
+        (_, Const::Str(s)) if path.ty == Type::String => {
+            Some((Key { offset: path_offset(path, layout)? }, string_id(s)))
+        }
         (_, Const::Enum(_, index)) => Some((Key { offset: path_offset(path, layout)? }, *index)),
         _ => None,
     }

@@ -84,13 +84,13 @@ impl Layout {
             let mut fields = Vec::new();
             for field in &entity.attrs.fields {
                 let key = (field.name.clone(), format!("{:?}", type_layout(&field.ty)), field.optional);
-                let layout = slots.entry(key).or_insert_with(|| place(&field.name, &field.ty, field.optional, &mut end)).clone();
+                let layout =
+                    slots.entry(key).or_insert_with(|| place(&field.name, &field.ty, field.optional, &mut end)).clone();
                 entity_fields.insert((id, field.name.clone()), layout.clone());
                 fields.push(layout);
             }
-            let mut ancestor_types: Vec<u32> = (0..schema.entities.len() as u32)
-                .filter(|a| schema.can_be_in(id, EntityTypeId(*a)))
-                .collect();
+            let mut ancestor_types: Vec<u32> =
+                (0..schema.entities.len() as u32).filter(|a| schema.can_be_in(id, EntityTypeId(*a))).collect();
             ancestor_types.sort_unstable();
             entity_types.push(EntityTypeInfo { name: entity.name.clone(), ancestor_types, fields });
         }

@@ -21,17 +21,17 @@ pub mod layout;
 use std::borrow::Cow;
 
 use sha2::{Digest, Sha256};
+use ward_types::manifest::{self, ABI_VERSION, MANIFEST_SECTION, Manifest, ObligationInfo, RuleInfo};
 use wasm_encoder::{
-    BlockType, CodeSection, ConstExpr, CustomSection, DataSection, ElementSection, Elements, ExportKind,
-    ExportSection, FunctionSection, GlobalSection, GlobalType, Instruction as I, MemorySection, MemoryType, Module,
-    RefType, TableSection, TableType, TypeSection, ValType,
+    BlockType, CodeSection, ConstExpr, CustomSection, DataSection, ElementSection, Elements, ExportKind, ExportSection,
+    FunctionSection, GlobalSection, GlobalType, Instruction as I, MemorySection, MemoryType, Module, RefType,
+    TableSection, TableType, TypeSection, ValType,
 };
-use ward_types::manifest::{self, Manifest, ObligationInfo, RuleInfo, ABI_VERSION, MANIFEST_SECTION};
 
 use self::data::Data;
 use self::emit::Emitter;
 use self::func::Func;
-use self::helpers::{Ctx, H, G_ERRORS, G_FORBIDS, G_OUT, G_PERMITS};
+use self::helpers::{Ctx, G_ERRORS, G_FORBIDS, G_OUT, G_PERMITS, H};
 use self::index::{Key, Node};
 use self::layout::Layout;
 use crate::program::{Effect, Program};
@@ -208,7 +208,8 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         match node {
             NodeFn::Leaf(rules) => {
                 for rule in rules {
-                    let note = if program.rules[*rule].effect == Effect::Permit { H::NotePermit } else { H::NoteForbid };
+                    let note =
+                        if program.rules[*rule].effect == Effect::Permit { H::NotePermit } else { H::NoteForbid };
                     f.i32(*rule as i32).call(first_rule + *rule as u32).call(helpers::index(note));
                 }
             }
@@ -269,7 +270,13 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     f.op(I::MemorySize(0)).op(I::I64ExtendI32U).op(I::I64Const(PAGE as i64)).op(I::I64Mul).op(I::I64GtU).op(I::I32Or);
     f.addr(base).load32(0).addr(actions as u32).op(I::I32GeU).op(I::I32Or);
     f.if_(BlockType::Empty);
-    f.addr(permits).i32(0).store32(0).addr(permits).op(I::GlobalSet(G_OUT)).i32(manifest::status::BAD_INPUT).op(I::Return);
+    f.addr(permits)
+        .i32(0)
+        .store32(0)
+        .addr(permits)
+        .op(I::GlobalSet(G_OUT))
+        .i32(manifest::status::BAD_INPUT)
+        .op(I::Return);
     f.end();
     f.addr(base).load32(0).i32(1).op(I::I32Add).op(I::CallIndirect { type_index: void, table_index: 0 });
     for (global, list, status) in [
@@ -291,7 +298,13 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
 
     let mut tables = TableSection::new();
     let table_size = u64::from(1 + nodes.len() as u32);
-    tables.table(TableType { element_type: RefType::FUNCREF, table64: false, minimum: table_size, maximum: Some(table_size), shared: false });
+    tables.table(TableType {
+        element_type: RefType::FUNCREF,
+        table64: false,
+        minimum: table_size,
+        maximum: Some(table_size),
+        shared: false,
+    });
 
     let pages = (u64::from(base) + PAGE).div_ceil(PAGE);
     let mut memories = MemorySection::new();
@@ -337,7 +350,11 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                     Effect::Forbid => manifest::Effect::Forbid,
                 },
                 reason: r.reason.clone(),
-                obligations: r.obligations.iter().filter_map(|u| crate::interp::render_obligation(program, u)).collect(),
+                obligations: r
+                    .obligations
+                    .iter()
+                    .filter_map(|u| crate::interp::render_obligation(program, u))
+                    .collect(),
             })
             .collect(),
     };

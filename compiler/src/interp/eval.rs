@@ -16,9 +16,7 @@ use ward_types::values::DAY_MS;
 use super::pattern;
 use super::request::ValidRequest;
 use super::value::{EntityKey, EntityValue, Value};
-use crate::program::{
-    ArithOp, EntityScope, Expr, ExprKind, Ordering, Program, Rule, RuleScope, StrOp, VarId,
-};
+use crate::program::{ArithOp, EntityScope, Expr, ExprKind, Ordering, Program, Rule, RuleScope, StrOp, VarId};
 
 /// Why an expression has no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,17 +59,11 @@ impl EvalError {
 type Result<T> = std::result::Result<T, EvalError>;
 
 fn internal<T>(message: String) -> Result<T> {
-    Err(EvalError::Internal(
-        ErrorKind::WrongType,
-        format!("internal error: {message}"),
-    ))
+    Err(EvalError::Internal(ErrorKind::WrongType, format!("internal error: {message}")))
 }
 
 fn unexpected<T>(what: &str, value: &Value) -> Result<T> {
-    internal(format!(
-        "{what} expects other operands, found a value of kind `{}`",
-        value.kind()
-    ))
+    internal(format!("{what} expects other operands, found a value of kind `{}`", value.kind()))
 }
 
 /// Local variables in scope, innermost last.
@@ -93,10 +85,7 @@ impl<'a> Evaluator<'a> {
     /// Whether the rule's scope head matches the request. Never fails.
     pub fn scope_matches(&self, scope: &RuleScope) -> bool {
         entity_matches(&scope.principal, &self.request.principal)
-            && scope
-                .actions
-                .as_ref()
-                .is_none_or(|actions| actions.contains(&self.request.action))
+            && scope.actions.as_ref().is_none_or(|actions| actions.contains(&self.request.action))
             && entity_matches(&scope.resource, &self.request.resource)
     }
 
@@ -176,9 +165,7 @@ impl<'a> Evaluator<'a> {
                     Some(value) => Ok(value.clone()),
                     None => Err(EvalError::Internal(
                         ErrorKind::MissingAttribute,
-                        format!(
-                            "internal error: attribute `{name}` is absent and was read without a `has` test"
-                        ),
+                        format!("internal error: attribute `{name}` is absent and was read without a `has` test"),
                     )),
                 }
             }
@@ -195,14 +182,10 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Not(inner) => Ok(Value::Bool(!self.bool(inner, env)?)),
             ExprKind::Neg(inner) => match self.eval(inner, env)? {
-                Value::Int(n) => n
-                    .checked_neg()
-                    .map(Value::Int)
-                    .ok_or_else(|| overflow("integer", "unary `-`")),
-                Value::Duration(d) => d
-                    .checked_neg()
-                    .map(Value::Duration)
-                    .ok_or_else(|| overflow("duration", "unary `-`")),
+                Value::Int(n) => n.checked_neg().map(Value::Int).ok_or_else(|| overflow("integer", "unary `-`")),
+                Value::Duration(d) => {
+                    d.checked_neg().map(Value::Duration).ok_or_else(|| overflow("duration", "unary `-`"))
+                }
                 other => unexpected("unary `-`", &other),
             },
             ExprKind::And(a, b) => Ok(Value::Bool(self.bool(a, env)? && self.bool(b, env)?)),
@@ -218,11 +201,7 @@ impl<'a> Evaluator<'a> {
                 let value = self.eval(value, env)?;
                 self.with_var(env, *var, value, |env| self.eval(body, env))
             }
-            ExprKind::Equal {
-                negated,
-                left,
-                right,
-            } => {
+            ExprKind::Equal { negated, left, right } => {
                 let left = self.eval(left, env)?;
                 let right = self.eval(right, env)?;
                 Ok(Value::Bool((left == right) != *negated))
@@ -295,12 +274,7 @@ impl<'a> Evaluator<'a> {
                     Err(_) => Err(overflow("integer", "`size()`")),
                 }
             }
-            ExprKind::Quantifier {
-                all,
-                var,
-                set,
-                body,
-            } => {
+            ExprKind::Quantifier { all, var, set, body } => {
                 // Elements in ascending order (see `Value`), stopping at the
                 // first that decides: a false one for `all`, a true one for
                 // `any`.
@@ -340,9 +314,7 @@ impl<'a> Evaluator<'a> {
 }
 
 fn overflow(what: &str, op: &str) -> EvalError {
-    EvalError::Overflow(format!(
-        "{what} overflow in {op}: the result does not fit in 64 bits"
-    ))
+    EvalError::Overflow(format!("{what} overflow in {op}: the result does not fit in 64 bits"))
 }
 
 /// The attribute of a record or of the principal or resource: `Ok(None)`
@@ -350,9 +322,7 @@ fn overflow(what: &str, op: &str) -> EvalError {
 fn attribute<'v>(base: &'v Value, name: &str) -> Result<Option<&'v Value>> {
     match base {
         Value::Record(fields) => Ok(fields.get(name)),
-        Value::Entity(EntityValue {
-            data: Some(data), ..
-        }) => Ok(data.attrs.get(name)),
+        Value::Entity(EntityValue { data: Some(data), .. }) => Ok(data.attrs.get(name)),
         Value::Entity(EntityValue { key, data: None }) => Err(EvalError::Internal(
             ErrorKind::MissingAttribute,
             format!(
@@ -366,14 +336,8 @@ fn attribute<'v>(base: &'v Value, name: &str) -> Result<Option<&'v Value>> {
 
 /// `entity in targets`: the entity is a target or has one among its ancestors.
 fn in_hierarchy(entity: &Value, targets: &Value) -> Result<bool> {
-    let Value::Entity(EntityValue {
-        key,
-        data: Some(data),
-    }) = entity
-    else {
-        return internal(
-            "hierarchy membership is known only for the principal and the resource".into(),
-        );
+    let Value::Entity(EntityValue { key, data: Some(data) }) = entity else {
+        return internal("hierarchy membership is known only for the principal and the resource".into());
     };
     let is_within = |target: &EntityKey| target == key || data.ancestors.contains(target);
     match targets {
@@ -405,23 +369,17 @@ pub fn arith(op: ArithOp, left: &Value, right: &Value) -> Result<Value> {
         ArithOp::Mul => a.checked_mul(b),
     };
     match (op, left, right) {
-        (_, Value::Int(a), Value::Int(b)) => f(*a, *b)
-            .map(Value::Int)
-            .ok_or_else(|| overflow("integer", symbol)),
-        (ArithOp::Add | ArithOp::Sub, Value::Duration(a), Value::Duration(b)) => f(*a, *b)
-            .map(Value::Duration)
-            .ok_or_else(|| overflow("duration", symbol)),
-        (ArithOp::Add | ArithOp::Sub, Value::Timestamp(a), Value::Duration(b)) => f(*a, *b)
-            .map(Value::Timestamp)
-            .ok_or_else(|| overflow("timestamp", symbol)),
-        (ArithOp::Sub, Value::Timestamp(a), Value::Timestamp(b)) => f(*a, *b)
-            .map(Value::Duration)
-            .ok_or_else(|| overflow("duration", symbol)),
-        _ => internal(format!(
-            "{symbol} is not defined on `{}` and `{}`",
-            left.kind(),
-            right.kind()
-        )),
+        (_, Value::Int(a), Value::Int(b)) => f(*a, *b).map(Value::Int).ok_or_else(|| overflow("integer", symbol)),
+        (ArithOp::Add | ArithOp::Sub, Value::Duration(a), Value::Duration(b)) => {
+            f(*a, *b).map(Value::Duration).ok_or_else(|| overflow("duration", symbol))
+        }
+        (ArithOp::Add | ArithOp::Sub, Value::Timestamp(a), Value::Duration(b)) => {
+            f(*a, *b).map(Value::Timestamp).ok_or_else(|| overflow("timestamp", symbol))
+        }
+        (ArithOp::Sub, Value::Timestamp(a), Value::Timestamp(b)) => {
+            f(*a, *b).map(Value::Duration).ok_or_else(|| overflow("duration", symbol))
+        }
+        _ => internal(format!("{symbol} is not defined on `{}` and `{}`", left.kind(), right.kind())),
     }
 }
 
@@ -433,16 +391,7 @@ fn entity_matches(scope: &EntityScope, entity: &Value) -> bool {
         let target = EntityKey::from(lit);
         target == *key || data.as_ref().is_some_and(|d| d.ancestors.contains(&target))
     };
-    scope
-        .types
-        .as_ref()
-        .is_none_or(|types| types.contains(&key.ty))
-        && scope
-            .eq
-            .as_ref()
-            .is_none_or(|lit| EntityKey::from(lit) == *key)
-        && scope
-            .within
-            .as_ref()
-            .is_none_or(|lits| lits.iter().any(is_within))
+    scope.types.as_ref().is_none_or(|types| types.contains(&key.ty))
+        && scope.eq.as_ref().is_none_or(|lit| EntityKey::from(lit) == *key)
+        && scope.within.as_ref().is_none_or(|lits| lits.iter().any(is_within))
 }

@@ -131,12 +131,7 @@ pub fn decide_json(program: &Program, request: &[u8]) -> Decision {
 }
 
 fn rule_error(rule: &Rule, kind: ErrorKind, message: String) -> DecisionError {
-    DecisionError {
-        kind,
-        path: None,
-        rule: Some(rule.id.clone()),
-        message,
-    }
+    DecisionError { kind, path: None, rule: Some(rule.id.clone()), message }
 }
 
 /// An obligation with its arguments rendered by parameter name; `None` if
@@ -152,15 +147,9 @@ pub fn render_obligation(program: &Program, used: &ObligationUse) -> Option<Obli
         if !names.insert(name) {
             return None;
         }
-        args.insert(
-            name.clone(),
-            ObligationArg(value::render_const(&program.schema, arg)?),
-        );
+        args.insert(name.clone(), ObligationArg(value::render_const(&program.schema, arg)?));
     }
-    Some(Obligation {
-        name: decl.name.clone(),
-        args,
-    })
+    Some(Obligation { name: decl.name.clone(), args })
 }
 
 #[cfg(test)]

@@ -84,9 +84,7 @@ mod tests {
     fn reference(parts: &[PatternPart], text: &[char]) -> bool {
         match parts.split_first() {
             None => text.is_empty(),
-            Some((PatternPart::Wildcard, rest)) => {
-                (0..=text.len()).any(|i| reference(rest, &text[i..]))
-            }
+            Some((PatternPart::Wildcard, rest)) => (0..=text.len()).any(|i| reference(rest, &text[i..])),
             Some((PatternPart::Literal(s), rest)) => {
                 let s: Vec<char> = s.chars().collect();
                 text.starts_with(&s) && reference(rest, &text[s.len()..])
@@ -130,10 +128,7 @@ mod tests {
 
     #[test]
     fn adjacent_literal_parts_join() {
-        let parts = vec![
-            PatternPart::Literal("ab".into()),
-            PatternPart::Literal("c".into()),
-        ];
+        let parts = vec![PatternPart::Literal("ab".into()), PatternPart::Literal("c".into())];
         assert!(matches(&parts, "abc"));
         assert!(!matches(&parts, "ab"));
         assert!(matches(&[], ""));

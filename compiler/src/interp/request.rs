@@ -31,38 +31,27 @@ pub struct ValidRequest {
 /// and without duplicates; there is at least one when the result is `Err`.
 pub fn validate(program: &Program, request: &Request) -> Result<ValidRequest, Vec<DecisionError>> {
     let schema = &program.schema;
-    let mut v = Validator {
-        schema,
-        errors: Vec::new(),
-    };
+    let mut v = Validator { schema, errors: Vec::new() };
     let principal = v.entity("principal", &request.principal);
     let resource = v.entity("resource", &request.resource);
     let action = match schema.action_by_name(&request.action) {
         Some(id) => Some(id),
         None => {
-            v.error(
-                ErrorKind::UnknownAction,
-                "action",
-                format!("unknown action `{}`", request.action),
-            );
+            v.error(ErrorKind::UnknownAction, "action", format!("unknown action `{}`", request.action));
             None
         }
     };
     if let Some(action) = action {
         let decl = schema.action(action);
-        for (role, entity, allowed) in [
-            ("principal", &principal, &decl.principals),
-            ("resource", &resource, &decl.resources),
-        ] {
+        for (role, entity, allowed) in
+            [("principal", &principal, &decl.principals), ("resource", &resource, &decl.resources)]
+        {
             if let Some((ty, _)) = entity.as_ref().filter(|(ty, _)| !allowed.contains(ty)) {
                 let type_name = &schema.entity(*ty).name;
                 v.error(
                     ErrorKind::ActionNotApplicable,
                     &format!("{role}.type"),
-                    format!(
-                        "action `{}` does not apply to {role} type `{type_name}`",
-                        decl.name
-                    ),
+                    format!("action `{}` does not apply to {role} type `{type_name}`", decl.name),
                 );
             }
         }
@@ -71,12 +60,7 @@ pub fn validate(program: &Program, request: &Request) -> Result<ValidRequest, Ve
     let mut errors = v.errors;
     match (principal, action, resource) {
         (Some((_, principal)), Some(action), Some((_, resource))) if errors.is_empty() => {
-            Ok(ValidRequest {
-                principal,
-                action,
-                resource,
-                context: Value::Record(context),
-            })
+            Ok(ValidRequest { principal, action, resource, context: Value::Record(context) })
         }
         _ => {
             if errors.is_empty() {
@@ -117,12 +101,7 @@ const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
 impl Validator<'_> {
     fn error(&mut self, kind: ErrorKind, path: &str, message: String) {
-        self.errors.push(DecisionError {
-            kind,
-            path: Some(path.to_owned()),
-            rule: None,
-            message,
-        });
+        self.errors.push(DecisionError { kind, path: Some(path.to_owned()), rule: None, message });
     }
 
     /// The principal or the resource: its type, ancestors and attributes.
@@ -139,49 +118,25 @@ impl Validator<'_> {
         for (i, ancestor) in data.ancestors.iter().enumerate() {
             let path = format!("{role}.ancestors[{i}]");
             let Some(ancestor_ty) = self.schema.entity_by_name(&ancestor.ty) else {
-                self.error(
-                    ErrorKind::UnknownEntityType,
-                    &path,
-                    format!("unknown entity type `{}`", ancestor.ty),
-                );
+                self.error(ErrorKind::UnknownEntityType, &path, format!("unknown entity type `{}`", ancestor.ty));
                 continue;
             };
             if let Some(ty) = ty.filter(|ty| !self.schema.can_be_in(*ty, ancestor_ty)) {
                 let name = &self.schema.entity(ty).name;
-                let message = format!(
-                    "an entity of type `{name}` cannot be in an entity of type `{}`",
-                    ancestor.ty
-                );
+                let message = format!("an entity of type `{name}` cannot be in an entity of type `{}`", ancestor.ty);
                 self.error(ErrorKind::InvalidAncestor, &path, message);
             }
-            ancestors.insert(EntityKey {
-                ty: ancestor_ty,
-                id: ancestor.id.clone(),
-            });
+            ancestors.insert(EntityKey { ty: ancestor_ty, id: ancestor.id.clone() });
         }
         let ty = ty?;
         let attrs = self.record(&self.schema.entity(ty).attrs, &data.attributes, role);
         let record = EntityRecord { attrs, ancestors };
-        let key = EntityKey {
-            ty,
-            id: data.id.clone(),
-        };
-        Some((
-            ty,
-            Value::Entity(EntityValue {
-                key,
-                data: Some(Rc::new(record)),
-            }),
-        ))
+        let key = EntityKey { ty, id: data.id.clone() };
+        Some((ty, Value::Entity(EntityValue { key, data: Some(Rc::new(record)) })))
     }
 
     /// The declared fields of a record; undeclared ones are ignored.
-    fn record(
-        &mut self,
-        record: &Record,
-        map: &Map<String, Json>,
-        path: &str,
-    ) -> BTreeMap<String, Value> {
+    fn record(&mut self, record: &Record, map: &Map<String, Json>, path: &str) -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
         for field in &record.fields {
             let field_path = format!("{path}.{}", field.name);
@@ -194,16 +149,10 @@ impl Validator<'_> {
                 ),
                 Some(Json::Null) => {
                     let message = if field.optional {
-                        format!(
-                            "attribute `{}` is `null`; leave an absent optional attribute out",
-                            field.name
-                        )
+                        format!("attribute `{}` is `null`; leave an absent optional attribute out", field.name)
                     } else {
                         let shown = show_type(self.schema, &field.ty);
-                        format!(
-                            "attribute `{}` is `null`, expected a value of type `{shown}`",
-                            field.name
-                        )
+                        format!("attribute `{}` is `null`, expected a value of type `{shown}`", field.name)
                     };
                     self.error(ErrorKind::NullValue, &field_path, message);
                 }
@@ -232,11 +181,7 @@ impl Validator<'_> {
     fn convert(&mut self, ty: &Type, json: &Json, path: &str) -> Option<Value> {
         if json.is_null() {
             let shown = show_type(self.schema, ty);
-            self.error(
-                ErrorKind::NullValue,
-                path,
-                format!("`null` is not a value of type `{shown}`"),
-            );
+            self.error(ErrorKind::NullValue, path, format!("`null` is not a value of type `{shown}`"));
             return None;
         }
         match (ty, json) {
@@ -255,64 +200,32 @@ impl Validator<'_> {
                 Some(Value::Int(n))
             }
             (Type::String, Json::String(s)) => Some(Value::Str(s.clone())),
-            (Type::Duration, Json::String(s)) => self
-                .parse(
-                    s,
-                    path,
-                    "Duration",
-                    "such as `15m` or `1h30m`",
-                    values::parse_duration,
-                )
-                .map(Value::Duration),
+            (Type::Duration, Json::String(s)) => {
+                self.parse(s, path, "Duration", "such as `15m` or `1h30m`", values::parse_duration).map(Value::Duration)
+            }
             (Type::Timestamp, Json::String(s)) => self
-                .parse(
-                    s,
-                    path,
-                    "Timestamp",
-                    "RFC 3339, such as `2026-01-31T09:30:00Z`",
-                    values::parse_timestamp,
-                )
+                .parse(s, path, "Timestamp", "RFC 3339, such as `2026-01-31T09:30:00Z`", values::parse_timestamp)
                 .map(Value::Timestamp),
             (Type::TimeOfDay, Json::String(s)) => self
-                .parse(
-                    s,
-                    path,
-                    "TimeOfDay",
-                    "such as `09:30` or `09:30:15`",
-                    values::parse_time_of_day,
-                )
+                .parse(s, path, "TimeOfDay", "such as `09:30` or `09:30:15`", values::parse_time_of_day)
                 .map(Value::TimeOfDay),
-            (Type::Ip, Json::String(s)) => self
-                .parse(
-                    s,
-                    path,
-                    "Ip",
-                    "such as `10.0.0.1` or `2001:db8::1`",
-                    values::parse_ip,
-                )
-                .map(Value::Ip),
-            (Type::Cidr, Json::String(s)) => self
-                .parse(s, path, "Cidr", "such as `10.0.0.0/8`", values::parse_cidr)
-                .map(Value::Cidr),
+            (Type::Ip, Json::String(s)) => {
+                self.parse(s, path, "Ip", "such as `10.0.0.1` or `2001:db8::1`", values::parse_ip).map(Value::Ip)
+            }
+            (Type::Cidr, Json::String(s)) => {
+                self.parse(s, path, "Cidr", "such as `10.0.0.0/8`", values::parse_cidr).map(Value::Cidr)
+            }
             (Type::Enum(id), Json::String(s)) => {
                 let Some(decl) = self.schema.enums.get(id.0 as usize) else {
-                    self.error(
-                        ErrorKind::UnknownEnumValue,
-                        path,
-                        format!("internal error: no enum type for `{s}`"),
-                    );
+                    self.error(ErrorKind::UnknownEnumValue, path, format!("internal error: no enum type for `{s}`"));
                     return None;
                 };
                 match decl.values.iter().position(|v| v == s) {
                     Some(index) => Some(Value::Enum(*id, u32::try_from(index).ok()?)),
                     None => {
-                        let expected: Vec<String> =
-                            decl.values.iter().map(|v| format!("`{v}`")).collect();
-                        let message = format!(
-                            "`{s}` is not a value of `{}` (one of {})",
-                            decl.name,
-                            expected.join(", ")
-                        );
+                        let expected: Vec<String> = decl.values.iter().map(|v| format!("`{v}`")).collect();
+                        let message =
+                            format!("`{s}` is not a value of `{}` (one of {})", decl.name, expected.join(", "));
                         self.error(ErrorKind::UnknownEnumValue, path, message);
                         None
                     }
@@ -342,10 +255,7 @@ impl Validator<'_> {
                 self.error(
                     ErrorKind::WrongType,
                     path,
-                    format!(
-                        "expected a value of type `{shown}`, found {}",
-                        describe(json)
-                    ),
+                    format!("expected a value of type `{shown}`, found {}", describe(json)),
                 );
                 None
             }
@@ -359,21 +269,12 @@ impl Validator<'_> {
         // serde_json reads integers above `i64::MAX` as `u64`, and integers
         // beyond 64 bits as `f64`; those without a fraction are integers
         // out of range, anything else is not an integer.
-        let too_big = n.is_u64()
-            || n.as_f64()
-                .is_some_and(|f| f.fract() == 0.0 && !(-TWO_POW_63..TWO_POW_63).contains(&f));
+        let too_big =
+            n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0 && !(-TWO_POW_63..TWO_POW_63).contains(&f));
         if too_big {
-            self.error(
-                ErrorKind::IntegerOutOfRange,
-                path,
-                format!("`{n}` does not fit in a 64-bit integer"),
-            );
+            self.error(ErrorKind::IntegerOutOfRange, path, format!("`{n}` does not fit in a 64-bit integer"));
         } else {
-            self.error(
-                ErrorKind::NotAnInteger,
-                path,
-                format!("expected an integer, found `{n}`"),
-            );
+            self.error(ErrorKind::NotAnInteger, path, format!("expected an integer, found `{n}`"));
         }
         None
     }
@@ -388,39 +289,26 @@ impl Validator<'_> {
     ) -> Option<T> {
         let parsed = parse(text);
         if parsed.is_none() {
-            self.error(
-                ErrorKind::InvalidValue,
-                path,
-                format!("`{text}` is not a valid `{ty}` ({example})"),
-            );
+            self.error(ErrorKind::InvalidValue, path, format!("`{text}` is not a valid `{ty}` ({example})"));
         }
         parsed
     }
 
     /// An entity-typed attribute value: `{"type": .., "id": ..}`.
-    fn entity_ref(
-        &mut self,
-        allowed: &[EntityTypeId],
-        map: &Map<String, Json>,
-        path: &str,
-    ) -> Option<Value> {
+    fn entity_ref(&mut self, allowed: &[EntityTypeId], map: &Map<String, Json>, path: &str) -> Option<Value> {
         let shown = show_type(self.schema, &Type::Entity(allowed.to_vec()));
-        let (Some(Json::String(ty)), Some(Json::String(id)), 2) =
-            (map.get("type"), map.get("id"), map.len())
-        else {
+        let (Some(Json::String(ty)), Some(Json::String(id)), 2) = (map.get("type"), map.get("id"), map.len()) else {
             self.error(
                 ErrorKind::WrongType,
                 path,
-                format!("expected an entity of type `{shown}`, written `{{\"type\": .., \"id\": ..}}` with two strings"),
+                format!(
+                    "expected an entity of type `{shown}`, written `{{\"type\": .., \"id\": ..}}` with two strings"
+                ),
             );
             return None;
         };
         let Some(entity_ty) = self.schema.entity_by_name(ty) else {
-            self.error(
-                ErrorKind::UnknownEntityType,
-                path,
-                format!("unknown entity type `{ty}`"),
-            );
+            self.error(ErrorKind::UnknownEntityType, path, format!("unknown entity type `{ty}`"));
             return None;
         };
         if !allowed.contains(&entity_ty) {
@@ -445,13 +333,7 @@ mod tests {
     use crate::span::Span;
 
     fn field(name: &str, ty: Type, optional: bool) -> Field {
-        Field {
-            name: name.into(),
-            ty,
-            optional,
-            docs: None,
-            span: Span::default(),
-        }
+        Field { name: name.into(), ty, optional, docs: None, span: Span::default() }
     }
 
     fn entity(name: &str, parents: Vec<u32>, fields: Vec<Field>) -> EntityType {
@@ -470,14 +352,7 @@ mod tests {
         let device = Record {
             fields: vec![
                 field("managed", Type::Bool, false),
-                field(
-                    "patch",
-                    Type::Int {
-                        min: Some(0),
-                        max: None,
-                    },
-                    true,
-                ),
+                field("patch", Type::Int { min: Some(0), max: None }, true),
             ],
         };
         let schema = Schema {
@@ -490,23 +365,12 @@ mod tests {
                         field("clearance", Type::Enum(EnumId(0)), false),
                         field("roles", Type::Set(Box::new(Type::String)), false),
                         field("mfa_age", Type::Duration, true),
-                        field(
-                            "risk",
-                            Type::Int {
-                                min: Some(0),
-                                max: Some(100),
-                            },
-                            false,
-                        ),
+                        field("risk", Type::Int { min: Some(0), max: Some(100) }, false),
                         field("device", Type::Record(Box::new(device)), false),
                         field("manager", Type::Entity(vec![EntityTypeId(1)]), true),
                     ],
                 ),
-                entity(
-                    "Model",
-                    vec![],
-                    vec![field("tier", Type::Enum(EnumId(0)), false)],
-                ),
+                entity("Model", vec![], vec![field("tier", Type::Enum(EnumId(0)), false)]),
             ],
             enums: vec![EnumType {
                 name: "Level".into(),
@@ -534,12 +398,7 @@ mod tests {
                 ],
             },
         };
-        Program {
-            schema,
-            obligations: vec![],
-            defs: vec![],
-            rules: vec![],
-        }
+        Program { schema, obligations: vec![], defs: vec![], rules: vec![] }
     }
 
     fn good() -> Json {
@@ -556,11 +415,8 @@ mod tests {
 
     fn check(request: Json) -> Result<ValidRequest, Vec<(ErrorKind, String)>> {
         let request = Request::from_value(request).map_err(|e| vec![(e.kind, String::new())])?;
-        validate(&program(), &request).map_err(|es| {
-            es.into_iter()
-                .map(|e| (e.kind, e.path.unwrap_or_default()))
-                .collect()
-        })
+        validate(&program(), &request)
+            .map_err(|es| es.into_iter().map(|e| (e.kind, e.path.unwrap_or_default())).collect())
     }
 
     /// Applies `edit` to a good request and returns the errors.
@@ -580,34 +436,17 @@ mod tests {
     #[test]
     fn converts_a_good_request() {
         let valid = check(good()).expect("valid");
-        let Value::Entity(p) = &valid.principal else {
-            panic!("not an entity")
-        };
+        let Value::Entity(p) = &valid.principal else { panic!("not an entity") };
         let data = p.data.as_ref().expect("data");
-        assert_eq!(
-            data.attrs["roles"],
-            Value::Set([Value::Str("a".into()), Value::Str("b".into())].into())
-        );
+        assert_eq!(data.attrs["roles"], Value::Set([Value::Str("a".into()), Value::Str("b".into())].into()));
         assert_eq!(data.attrs["clearance"], Value::Enum(EnumId(0), 1));
         assert_eq!(data.attrs["risk"], Value::Int(5));
-        assert_eq!(
-            data.attrs["device"],
-            Value::Record([("managed".to_owned(), Value::Bool(true))].into())
-        );
+        assert_eq!(data.attrs["device"], Value::Record([("managed".to_owned(), Value::Bool(true))].into()));
         assert!(!data.attrs.contains_key("mfa_age"));
         assert!(!data.attrs.contains_key("extra"));
-        assert_eq!(
-            data.ancestors,
-            [EntityKey {
-                ty: EntityTypeId(0),
-                id: "ml".into()
-            }]
-            .into()
-        );
+        assert_eq!(data.ancestors, [EntityKey { ty: EntityTypeId(0), id: "ml".into() }].into());
         assert_eq!(valid.action, ActionId(0));
-        let Value::Record(ctx) = &valid.context else {
-            panic!("not a record")
-        };
+        let Value::Record(ctx) = &valid.context else { panic!("not a record") };
         assert_eq!(ctx["now"], Value::Timestamp(1_769_851_800_000));
         assert_eq!(ctx["n"], Value::Int(-3));
     }
@@ -621,26 +460,13 @@ mod tests {
         r["context"]["durations"] = json!(["15m", "900s", "1h"]);
         r["principal"]["attributes"]["manager"] = json!({"type": "User", "id": "bob"});
         let valid = check(r).expect("valid");
-        let Value::Record(ctx) = &valid.context else {
-            panic!("not a record")
-        };
+        let Value::Record(ctx) = &valid.context else { panic!("not a record") };
         assert_eq!(ctx["at"], Value::TimeOfDay(34_200_000));
         assert_eq!(ctx["ip"], Value::Ip("::1".parse().expect("ip")));
-        assert_eq!(
-            ctx["net"],
-            Value::Cidr(values::parse_cidr("10.0.0.0/8").expect("cidr"))
-        );
-        assert_eq!(
-            ctx["durations"],
-            Value::Set([Value::Duration(900_000), Value::Duration(3_600_000)].into())
-        );
-        let Value::Entity(p) = &valid.principal else {
-            panic!("not an entity")
-        };
-        assert_eq!(
-            p.data.as_ref().expect("data").attrs["manager"],
-            Value::entity(EntityTypeId(1), "bob")
-        );
+        assert_eq!(ctx["net"], Value::Cidr(values::parse_cidr("10.0.0.0/8").expect("cidr")));
+        assert_eq!(ctx["durations"], Value::Set([Value::Duration(900_000), Value::Duration(3_600_000)].into()));
+        let Value::Entity(p) = &valid.principal else { panic!("not an entity") };
+        assert_eq!(p.data.as_ref().expect("data").attrs["manager"], Value::entity(EntityTypeId(1), "bob"));
     }
 
     #[test]
@@ -648,16 +474,8 @@ mod tests {
         use ErrorKind::*;
         type Edit = Box<dyn FnOnce(&mut Json)>;
         let cases: Vec<(Edit, ErrorKind, &str)> = vec![
-            (
-                Box::new(|r| r["principal"]["type"] = json!("Robot")),
-                UnknownEntityType,
-                "principal.type",
-            ),
-            (
-                Box::new(|r| r["resource"]["type"] = json!("Robot")),
-                UnknownEntityType,
-                "resource.type",
-            ),
+            (Box::new(|r| r["principal"]["type"] = json!("Robot")), UnknownEntityType, "principal.type"),
+            (Box::new(|r| r["resource"]["type"] = json!("Robot")), UnknownEntityType, "resource.type"),
             (
                 Box::new(|r| r["principal"]["ancestors"][0]["type"] = json!("Team")),
                 UnknownEntityType,
@@ -665,8 +483,7 @@ mod tests {
             ),
             (
                 Box::new(|r| {
-                    r["principal"]["ancestors"] =
-                        json!([{"type": "Group", "id": "g"}, {"type": "Model", "id": "m"}])
+                    r["principal"]["ancestors"] = json!([{"type": "Group", "id": "g"}, {"type": "Model", "id": "m"}])
                 }),
                 InvalidAncestor,
                 "principal.ancestors[1]",
@@ -676,31 +493,13 @@ mod tests {
                 InvalidAncestor,
                 "resource.ancestors[0]",
             ),
-            (
-                Box::new(|r| r["action"] = json!("train")),
-                UnknownAction,
-                "action",
-            ),
-            (
-                Box::new(|r| r["principal"]["attributes"]["clearance"] = Json::Null),
-                NullValue,
-                "principal.clearance",
-            ),
-            (
-                Box::new(|r| r["principal"]["attributes"]["mfa_age"] = Json::Null),
-                NullValue,
-                "principal.mfa_age",
-            ),
-            (
-                Box::new(|r| r["principal"]["attributes"]["roles"] = json!(["a", null])),
-                NullValue,
-                "principal.roles[1]",
-            ),
+            (Box::new(|r| r["action"] = json!("train")), UnknownAction, "action"),
+            (Box::new(|r| r["principal"]["attributes"]["clearance"] = Json::Null), NullValue, "principal.clearance"),
+            (Box::new(|r| r["principal"]["attributes"]["mfa_age"] = Json::Null), NullValue, "principal.mfa_age"),
+            (Box::new(|r| r["principal"]["attributes"]["roles"] = json!(["a", null])), NullValue, "principal.roles[1]"),
             (
                 Box::new(|r| {
-                    r["principal"]["attributes"]
-                        .as_object_mut()
-                        .map(|m| m.remove("risk"));
+                    r["principal"]["attributes"].as_object_mut().map(|m| m.remove("risk"));
                 }),
                 MissingAttribute,
                 "principal.risk",
@@ -722,122 +521,46 @@ mod tests {
                 WrongType,
                 "principal.device.managed",
             ),
-            (
-                Box::new(|r| r["principal"]["attributes"]["device"] = json!([true])),
-                WrongType,
-                "principal.device",
-            ),
-            (
-                Box::new(|r| r["principal"]["attributes"]["roles"] = json!("a")),
-                WrongType,
-                "principal.roles",
-            ),
+            (Box::new(|r| r["principal"]["attributes"]["device"] = json!([true])), WrongType, "principal.device"),
+            (Box::new(|r| r["principal"]["attributes"]["roles"] = json!("a")), WrongType, "principal.roles"),
             (
                 Box::new(|r| r["principal"]["attributes"]["roles"] = json!(["a", "b", 3])),
                 WrongType,
                 "principal.roles[2]",
             ),
-            (
-                Box::new(|r| r["principal"]["attributes"]["risk"] = json!("5")),
-                WrongType,
-                "principal.risk",
-            ),
-            (
-                Box::new(|r| r["context"]["now"] = json!(12)),
-                WrongType,
-                "context.now",
-            ),
-            (
-                Box::new(|r| r["principal"]["attributes"]["risk"] = json!(5.5)),
-                NotAnInteger,
-                "principal.risk",
-            ),
-            (
-                Box::new(|r| r["principal"]["attributes"]["risk"] = json!(5.0)),
-                NotAnInteger,
-                "principal.risk",
-            ),
-            (
-                Box::new(|r| r["context"]["n"] = json!(u64::MAX)),
-                IntegerOutOfRange,
-                "context.n",
-            ),
-            (
-                Box::new(|r| r["context"]["n"] = json!(9_223_372_036_854_775_808u64)),
-                IntegerOutOfRange,
-                "context.n",
-            ),
-            (
-                Box::new(|r| r["context"]["n"] = json!(1e30)),
-                IntegerOutOfRange,
-                "context.n",
-            ),
-            (
-                Box::new(|r| r["context"]["n"] = json!(-1e30)),
-                IntegerOutOfRange,
-                "context.n",
-            ),
-            (
-                Box::new(|r| r["principal"]["attributes"]["risk"] = json!(101)),
-                OutOfDeclaredRange,
-                "principal.risk",
-            ),
-            (
-                Box::new(|r| r["principal"]["attributes"]["risk"] = json!(-1)),
-                OutOfDeclaredRange,
-                "principal.risk",
-            ),
+            (Box::new(|r| r["principal"]["attributes"]["risk"] = json!("5")), WrongType, "principal.risk"),
+            (Box::new(|r| r["context"]["now"] = json!(12)), WrongType, "context.now"),
+            (Box::new(|r| r["principal"]["attributes"]["risk"] = json!(5.5)), NotAnInteger, "principal.risk"),
+            (Box::new(|r| r["principal"]["attributes"]["risk"] = json!(5.0)), NotAnInteger, "principal.risk"),
+            (Box::new(|r| r["context"]["n"] = json!(u64::MAX)), IntegerOutOfRange, "context.n"),
+            (Box::new(|r| r["context"]["n"] = json!(9_223_372_036_854_775_808u64)), IntegerOutOfRange, "context.n"),
+            (Box::new(|r| r["context"]["n"] = json!(1e30)), IntegerOutOfRange, "context.n"),
+            (Box::new(|r| r["context"]["n"] = json!(-1e30)), IntegerOutOfRange, "context.n"),
+            (Box::new(|r| r["principal"]["attributes"]["risk"] = json!(101)), OutOfDeclaredRange, "principal.risk"),
+            (Box::new(|r| r["principal"]["attributes"]["risk"] = json!(-1)), OutOfDeclaredRange, "principal.risk"),
             (
                 Box::new(|r| r["principal"]["attributes"]["device"]["patch"] = json!(-1)),
                 OutOfDeclaredRange,
                 "principal.device.patch",
             ),
-            (
-                Box::new(|r| r["resource"]["attributes"]["tier"] = json!("topsecret")),
-                UnknownEnumValue,
-                "resource.tier",
-            ),
+            (Box::new(|r| r["resource"]["attributes"]["tier"] = json!("topsecret")), UnknownEnumValue, "resource.tier"),
             (
                 Box::new(|r| r["principal"]["attributes"]["mfa_age"] = json!("15 minutes")),
                 InvalidValue,
                 "principal.mfa_age",
             ),
+            (Box::new(|r| r["context"]["now"] = json!("2026-02-30T00:00:00Z")), InvalidValue, "context.now"),
+            (Box::new(|r| r["context"]["at"] = json!("24:00")), InvalidValue, "context.at"),
+            (Box::new(|r| r["context"]["ip"] = json!("10.0.0.256")), InvalidValue, "context.ip"),
+            (Box::new(|r| r["context"]["net"] = json!("10.0.0.0/33")), InvalidValue, "context.net"),
+            (Box::new(|r| r["context"]["durations"] = json!(["1m", "2x"])), InvalidValue, "context.durations[1]"),
             (
-                Box::new(|r| r["context"]["now"] = json!("2026-02-30T00:00:00Z")),
-                InvalidValue,
-                "context.now",
-            ),
-            (
-                Box::new(|r| r["context"]["at"] = json!("24:00")),
-                InvalidValue,
-                "context.at",
-            ),
-            (
-                Box::new(|r| r["context"]["ip"] = json!("10.0.0.256")),
-                InvalidValue,
-                "context.ip",
-            ),
-            (
-                Box::new(|r| r["context"]["net"] = json!("10.0.0.0/33")),
-                InvalidValue,
-                "context.net",
-            ),
-            (
-                Box::new(|r| r["context"]["durations"] = json!(["1m", "2x"])),
-                InvalidValue,
-                "context.durations[1]",
-            ),
-            (
-                Box::new(|r| {
-                    r["principal"]["attributes"]["manager"] = json!({"type": "Robot", "id": "r"})
-                }),
+                Box::new(|r| r["principal"]["attributes"]["manager"] = json!({"type": "Robot", "id": "r"})),
                 UnknownEntityType,
                 "principal.manager",
             ),
             (
-                Box::new(|r| {
-                    r["principal"]["attributes"]["manager"] = json!({"type": "Model", "id": "m"})
-                }),
+                Box::new(|r| r["principal"]["attributes"]["manager"] = json!({"type": "Model", "id": "m"})),
                 WrongType,
                 "principal.manager",
             ),
@@ -847,17 +570,11 @@ mod tests {
                 "principal.manager",
             ),
             (
-                Box::new(|r| {
-                    r["principal"]["attributes"]["manager"] = json!({"type": "User", "id": 1})
-                }),
+                Box::new(|r| r["principal"]["attributes"]["manager"] = json!({"type": "User", "id": 1})),
                 WrongType,
                 "principal.manager",
             ),
-            (
-                Box::new(|r| r["principal"]["attributes"]["manager"] = json!("bob")),
-                WrongType,
-                "principal.manager",
-            ),
+            (Box::new(|r| r["principal"]["attributes"]["manager"] = json!("bob")), WrongType, "principal.manager"),
         ];
         for (edit, kind, path) in cases {
             assert_eq!(errors(edit), one(kind, path), "{kind:?} at {path}");
@@ -898,10 +615,7 @@ mod tests {
             (NotAnInteger, "context.n"),
             (OutOfDeclaredRange, "principal.risk"),
         ];
-        let expected: Vec<_> = expected
-            .into_iter()
-            .map(|(k, p)| (k, p.to_owned()))
-            .collect();
+        let expected: Vec<_> = expected.into_iter().map(|(k, p)| (k, p.to_owned())).collect();
         assert_eq!(e, expected);
     }
 
@@ -913,10 +627,7 @@ mod tests {
         assert_eq!(
             e,
             vec![
-                (
-                    ErrorKind::UnknownEntityType,
-                    "principal.ancestors[0]".to_owned()
-                ),
+                (ErrorKind::UnknownEntityType, "principal.ancestors[0]".to_owned()),
                 (ErrorKind::UnknownEntityType, "principal.type".to_owned()),
             ]
         );
@@ -925,9 +636,7 @@ mod tests {
     #[test]
     fn messages_follow_the_house_style() {
         let mut r = good();
-        r["principal"]["attributes"]
-            .as_object_mut()
-            .map(|m| m.remove("clearance"));
+        r["principal"]["attributes"].as_object_mut().map(|m| m.remove("clearance"));
         r["principal"]["attributes"]["risk"] = Json::Null;
         r["principal"]["attributes"]["mfa_age"] = Json::Null;
         r["principal"]["attributes"]["roles"] = json!([null, 1]);
@@ -953,10 +662,7 @@ mod tests {
             ]
         );
         assert!(es.iter().all(|e| e.rule.is_none()));
-        assert!(es.iter().all(|e| {
-            e.message
-                .starts_with(|c: char| c == '`' || c.is_lowercase())
-        }));
+        assert!(es.iter().all(|e| { e.message.starts_with(|c: char| c == '`' || c.is_lowercase()) }));
     }
 
     #[test]
@@ -968,13 +674,8 @@ mod tests {
         assert!(n.is_u64());
         let mut r = good();
         r["context"]["n"] = n;
-        assert_eq!(
-            check(r).err(),
-            Some(one(ErrorKind::IntegerOutOfRange, "context.n"))
-        );
-        let text = good()
-            .to_string()
-            .replace("\"n\":-3", "\"n\":-100000000000000000000");
+        assert_eq!(check(r).err(), Some(one(ErrorKind::IntegerOutOfRange, "context.n")));
+        let text = good().to_string().replace("\"n\":-3", "\"n\":-100000000000000000000");
         let request = Request::from_json(text.as_bytes()).expect("request");
         let es = validate(&program(), &request).expect_err("invalid");
         assert_eq!(es[0].kind, ErrorKind::IntegerOutOfRange);

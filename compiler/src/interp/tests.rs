@@ -24,13 +24,7 @@ const MODEL: EntityTypeId = EntityTypeId(2);
 const LEVEL: EnumId = EnumId(0);
 
 fn field(name: &str, ty: Type, optional: bool) -> Field {
-    Field {
-        name: name.into(),
-        ty,
-        optional,
-        docs: None,
-        span: Span::default(),
-    }
+    Field { name: name.into(), ty, optional, docs: None, span: Span::default() }
 }
 
 fn entity_type(name: &str, parents: Vec<EntityTypeId>, fields: Vec<Field>) -> EntityType {
@@ -57,16 +51,9 @@ fn program(rules: Vec<Rule>, defs: Vec<Def>) -> Program {
             entity_type(
                 "User",
                 vec![GROUP],
-                vec![
-                    field("level", Type::Enum(LEVEL), false),
-                    field("mfa", Type::Duration, true),
-                ],
+                vec![field("level", Type::Enum(LEVEL), false), field("mfa", Type::Duration, true)],
             ),
-            entity_type(
-                "Model",
-                vec![GROUP],
-                vec![field("tier", Type::Enum(LEVEL), false)],
-            ),
+            entity_type("Model", vec![GROUP], vec![field("tier", Type::Enum(LEVEL), false)]),
         ],
         enums: vec![EnumType {
             name: "Level".into(),
@@ -112,12 +99,7 @@ fn program(rules: Vec<Rule>, defs: Vec<Def>) -> Program {
         obligation("quarantine", vec![("for", Type::Duration)]),
         obligation("tag", vec![("value", Type::String), ("n", Type::INT)]),
     ];
-    Program {
-        schema,
-        obligations,
-        defs,
-        rules,
-    }
+    Program { schema, obligations, defs, rules }
 }
 
 fn request_json(n: i64) -> serde_json::Value {
@@ -142,11 +124,7 @@ fn valid(p: &Program, n: i64) -> ValidRequest {
 // ------------------------------------------------------------ expressions
 
 fn x(kind: ExprKind) -> Expr {
-    Expr {
-        kind,
-        ty: Type::Bool,
-        span: Span::default(),
-    }
+    Expr { kind, ty: Type::Bool, span: Span::default() }
 }
 fn b(e: Expr) -> Box<Expr> {
     Box::new(e)
@@ -191,18 +169,10 @@ fn not(e: Expr) -> Expr {
     x(ExprKind::Not(b(e)))
 }
 fn eq(l: Expr, r: Expr) -> Expr {
-    x(ExprKind::Equal {
-        negated: false,
-        left: b(l),
-        right: b(r),
-    })
+    x(ExprKind::Equal { negated: false, left: b(l), right: b(r) })
 }
 fn ne(l: Expr, r: Expr) -> Expr {
-    x(ExprKind::Equal {
-        negated: true,
-        left: b(l),
-        right: b(r),
-    })
+    x(ExprKind::Equal { negated: true, left: b(l), right: b(r) })
 }
 fn cmp(op: Ordering, l: Expr, r: Expr) -> Expr {
     x(ExprKind::Compare(op, b(l), b(r)))
@@ -262,18 +232,9 @@ fn reads_the_request() {
     assert_eq!(eval(&ctx("d")), Ok(Value::Duration(900_000)));
     assert_eq!(eval(&attr(principal(), "level")), Ok(Value::Enum(LEVEL, 1)));
     assert_eq!(eval(&attr(resource(), "tier")), Ok(Value::Enum(LEVEL, 0)));
-    assert_eq!(
-        eval(&eq(principal(), entity(USER, "alice"))),
-        Ok(Value::Bool(true))
-    );
-    assert_eq!(
-        eval(&eq(principal(), entity(USER, "bob"))),
-        Ok(Value::Bool(false))
-    );
-    assert_eq!(
-        eval(&eq(ctx("owner"), entity(USER, "bob"))),
-        Ok(Value::Bool(true))
-    );
+    assert_eq!(eval(&eq(principal(), entity(USER, "alice"))), Ok(Value::Bool(true)));
+    assert_eq!(eval(&eq(principal(), entity(USER, "bob"))), Ok(Value::Bool(false)));
+    assert_eq!(eval(&eq(ctx("owner"), entity(USER, "bob"))), Ok(Value::Bool(true)));
     assert!(truth(&has(principal(), "mfa")));
     assert!(!truth(&has(x(ExprKind::Context), "opt")));
     assert!(truth(&has(x(ExprKind::Context), "owner")));
@@ -282,17 +243,11 @@ fn reads_the_request() {
 #[test]
 fn absent_or_unknowable_attributes_are_errors_not_panics() {
     let r = eval(&ctx("opt"));
-    assert!(
-        matches!(r, Err(EvalError::Internal(ErrorKind::MissingAttribute, _))),
-        "{r:?}"
-    );
+    assert!(matches!(r, Err(EvalError::Internal(ErrorKind::MissingAttribute, _))), "{r:?}");
     // Entity-typed attribute values are references: the request carries no
     // attributes for them.
     let r = eval(&attr(ctx("owner"), "level"));
-    assert!(
-        matches!(r, Err(EvalError::Internal(ErrorKind::MissingAttribute, _))),
-        "{r:?}"
-    );
+    assert!(matches!(r, Err(EvalError::Internal(ErrorKind::MissingAttribute, _))), "{r:?}");
     let r = eval(&has(entity(USER, "alice"), "mfa"));
     assert!(matches!(r, Err(EvalError::Internal(..))), "{r:?}");
     // Values of the wrong kind, unbound variables, unknown functions.
@@ -303,15 +258,8 @@ fn absent_or_unknowable_attributes_are_errors_not_panics() {
         var(99),
         x(ExprKind::Call(DefId(7), vec![])),
         cmp(Ordering::Lt, str_("a"), str_("b")),
-        cmp(
-            Ordering::Lt,
-            lit(Const::Enum(LEVEL, 0)),
-            lit(Const::Enum(EnumId(1), 0)),
-        ),
-        x(ExprKind::InHierarchy(
-            b(entity(USER, "alice")),
-            b(entity(GROUP, "ml")),
-        )),
+        cmp(Ordering::Lt, lit(Const::Enum(LEVEL, 0)), lit(Const::Enum(EnumId(1), 0))),
+        x(ExprKind::InHierarchy(b(entity(USER, "alice")), b(entity(GROUP, "ml")))),
         x(ExprKind::InHierarchy(b(principal()), b(ints(&[1])))),
     ] {
         let r = eval(&e);
@@ -326,14 +274,8 @@ fn boolean_operators_and_conditionals() {
     assert!(truth(&or(ff(), tt())));
     assert!(!truth(&or(ff(), ff())));
     assert!(truth(&not(ff())));
-    assert_eq!(
-        eval(&x(ExprKind::If(b(tt()), b(int(1)), b(int(2))))),
-        Ok(Value::Int(1))
-    );
-    assert_eq!(
-        eval(&x(ExprKind::If(b(ff()), b(int(1)), b(int(2))))),
-        Ok(Value::Int(2))
-    );
+    assert_eq!(eval(&x(ExprKind::If(b(tt()), b(int(1)), b(int(2))))), Ok(Value::Int(1)));
+    assert_eq!(eval(&x(ExprKind::If(b(ff()), b(int(1)), b(int(2))))), Ok(Value::Int(2)));
     let let_ = x(ExprKind::Let(VarId(0), b(ctx("n")), b(add(var(0), var(0)))));
     assert_eq!(eval(&let_), Ok(Value::Int(20)));
     // Shadowing: the innermost binding wins, the outer one returns after.
@@ -346,22 +288,13 @@ fn boolean_operators_and_conditionals() {
 fn short_circuit_skips_errors() {
     assert!(!truth(&and(ff(), boom())));
     assert!(truth(&or(tt(), boom())));
-    assert_eq!(
-        eval(&x(ExprKind::If(b(tt()), b(int(1)), b(boom())))),
-        Ok(Value::Int(1))
-    );
+    assert_eq!(eval(&x(ExprKind::If(b(tt()), b(int(1)), b(boom())))), Ok(Value::Int(1)));
     assert!(is_overflow(eval(&and(tt(), boom()))));
     assert!(is_overflow(eval(&or(ff(), boom()))));
-    assert!(
-        is_overflow(eval(&and(boom(), ff()))),
-        "the left operand always runs"
-    );
+    assert!(is_overflow(eval(&and(boom(), ff()))), "the left operand always runs");
     // Strict operators evaluate both sides.
     assert!(is_overflow(eval(&eq(ff(), boom()))));
-    assert!(
-        is_overflow(eval(&x(ExprKind::Let(VarId(0), b(boom()), b(tt()))))),
-        "let is strict"
-    );
+    assert!(is_overflow(eval(&x(ExprKind::Let(VarId(0), b(boom()), b(tt()))))), "let is strict");
 }
 
 #[test]
@@ -372,26 +305,11 @@ fn checked_arithmetic() {
     ok(arith(Sub, int(2), int(3)), Value::Int(-1));
     ok(arith(Mul, int(-4), int(3)), Value::Int(-12));
     ok(x(ExprKind::Neg(b(int(i64::MAX)))), Value::Int(-i64::MAX));
-    ok(
-        add(lit(Const::Duration(1)), lit(Const::Duration(2))),
-        Value::Duration(3),
-    );
-    ok(
-        arith(Sub, lit(Const::Timestamp(10)), lit(Const::Duration(3))),
-        Value::Timestamp(7),
-    );
-    ok(
-        add(lit(Const::Timestamp(10)), lit(Const::Duration(3))),
-        Value::Timestamp(13),
-    );
-    ok(
-        arith(Sub, lit(Const::Timestamp(10)), lit(Const::Timestamp(30))),
-        Value::Duration(-20),
-    );
-    ok(
-        x(ExprKind::Neg(b(lit(Const::Duration(5))))),
-        Value::Duration(-5),
-    );
+    ok(add(lit(Const::Duration(1)), lit(Const::Duration(2))), Value::Duration(3));
+    ok(arith(Sub, lit(Const::Timestamp(10)), lit(Const::Duration(3))), Value::Timestamp(7));
+    ok(add(lit(Const::Timestamp(10)), lit(Const::Duration(3))), Value::Timestamp(13));
+    ok(arith(Sub, lit(Const::Timestamp(10)), lit(Const::Timestamp(30))), Value::Duration(-20));
+    ok(x(ExprKind::Neg(b(lit(Const::Duration(5))))), Value::Duration(-5));
     for e in [
         add(int(i64::MAX), int(1)),
         arith(Sub, int(i64::MIN), int(1)),
@@ -402,32 +320,17 @@ fn checked_arithmetic() {
         add(lit(Const::Duration(i64::MAX)), lit(Const::Duration(1))),
         arith(Sub, lit(Const::Duration(i64::MIN)), lit(Const::Duration(1))),
         add(lit(Const::Timestamp(i64::MAX)), lit(Const::Duration(1))),
-        arith(
-            Sub,
-            lit(Const::Timestamp(i64::MIN)),
-            lit(Const::Duration(1)),
-        ),
-        arith(
-            Sub,
-            lit(Const::Timestamp(i64::MAX)),
-            lit(Const::Timestamp(-1)),
-        ),
+        arith(Sub, lit(Const::Timestamp(i64::MIN)), lit(Const::Duration(1))),
+        arith(Sub, lit(Const::Timestamp(i64::MAX)), lit(Const::Timestamp(-1))),
     ] {
         assert!(is_overflow(eval(&e)), "{e:?}");
     }
     // Wrong combinations are internal errors, not silently computed.
     assert!(matches!(
-        eval(&arith(
-            Mul,
-            lit(Const::Duration(1)),
-            lit(Const::Duration(2))
-        )),
+        eval(&arith(Mul, lit(Const::Duration(1)), lit(Const::Duration(2)))),
         Err(EvalError::Internal(..))
     ));
-    assert!(matches!(
-        eval(&add(lit(Const::Timestamp(1)), lit(Const::Timestamp(2)))),
-        Err(EvalError::Internal(..))
-    ));
+    assert!(matches!(eval(&add(lit(Const::Timestamp(1)), lit(Const::Timestamp(2)))), Err(EvalError::Internal(..))));
 }
 
 #[test]
@@ -437,32 +340,12 @@ fn comparisons_and_equality() {
     assert!(truth(&cmp(Le, int(2), int(2))));
     assert!(!truth(&cmp(Gt, int(2), int(2))));
     assert!(truth(&cmp(Ge, int(2), int(2))));
-    assert!(truth(&cmp(
-        Gt,
-        lit(Const::Duration(60_000)),
-        lit(Const::Duration(59_999))
-    )));
-    assert!(truth(&cmp(
-        Lt,
-        lit(Const::Timestamp(-5)),
-        lit(Const::Timestamp(0))
-    )));
-    assert!(truth(&cmp(
-        Ge,
-        lit(Const::TimeOfDay(1)),
-        lit(Const::TimeOfDay(1))
-    )));
+    assert!(truth(&cmp(Gt, lit(Const::Duration(60_000)), lit(Const::Duration(59_999)))));
+    assert!(truth(&cmp(Lt, lit(Const::Timestamp(-5)), lit(Const::Timestamp(0)))));
+    assert!(truth(&cmp(Ge, lit(Const::TimeOfDay(1)), lit(Const::TimeOfDay(1)))));
     // Levels order by declaration: low < mid < high.
-    assert!(truth(&cmp(
-        Ge,
-        attr(principal(), "level"),
-        attr(resource(), "tier")
-    )));
-    assert!(!truth(&cmp(
-        Gt,
-        attr(principal(), "level"),
-        lit(Const::Enum(LEVEL, 2))
-    )));
+    assert!(truth(&cmp(Ge, attr(principal(), "level"), attr(resource(), "tier"))));
+    assert!(!truth(&cmp(Gt, attr(principal(), "level"), lit(Const::Enum(LEVEL, 2)))));
     // Equality is structural; sets compare as sets.
     assert!(truth(&eq(ctx("tags"), strs(&["a", "b"]))));
     assert!(truth(&eq(ctx("tags"), strs(&["b", "a", "a"]))));
@@ -481,77 +364,37 @@ fn comparisons_and_equality() {
 
 #[test]
 fn hierarchy_membership() {
-    let within =
-        |entity: Expr, target: Expr| truth(&x(ExprKind::InHierarchy(b(entity), b(target))));
+    let within = |entity: Expr, target: Expr| truth(&x(ExprKind::InHierarchy(b(entity), b(target))));
     assert!(within(principal(), entity(GROUP, "ml")));
     assert!(within(principal(), entity(GROUP, "staff")));
-    assert!(
-        within(principal(), entity(USER, "alice")),
-        "an entity is in itself"
-    );
+    assert!(within(principal(), entity(USER, "alice")), "an entity is in itself");
     assert!(!within(principal(), entity(GROUP, "public")));
-    assert!(
-        !within(principal(), entity(USER, "ml")),
-        "type and id both count"
-    );
-    assert!(within(
-        resource(),
-        set(vec![entity(GROUP, "ml"), entity(GROUP, "public")])
-    ));
-    assert!(!within(
-        resource(),
-        set(vec![entity(GROUP, "ml"), entity(GROUP, "staff")])
-    ));
+    assert!(!within(principal(), entity(USER, "ml")), "type and id both count");
+    assert!(within(resource(), set(vec![entity(GROUP, "ml"), entity(GROUP, "public")])));
+    assert!(!within(resource(), set(vec![entity(GROUP, "ml"), entity(GROUP, "staff")])));
     assert!(within(resource(), set(vec![entity(MODEL, "gpt")])));
 }
 
 #[test]
 fn set_operations() {
     let s = |e: Expr| eval(&e);
-    assert_eq!(
-        s(x(ExprKind::Size(b(ctx("tags"))))),
-        Ok(Value::Int(2)),
-        "distinct elements"
-    );
+    assert_eq!(s(x(ExprKind::Size(b(ctx("tags"))))), Ok(Value::Int(2)), "distinct elements");
     assert_eq!(s(x(ExprKind::Size(b(ints(&[1, 1, 1]))))), Ok(Value::Int(1)));
     assert!(truth(&x(ExprKind::InSet(b(str_("a")), b(ctx("tags"))))));
     assert!(!truth(&x(ExprKind::InSet(b(str_("c")), b(ctx("tags"))))));
-    assert!(truth(&x(ExprKind::ContainsAll(
-        b(ctx("tags")),
-        b(strs(&["a", "b", "a"]))
-    ))));
-    assert!(!truth(&x(ExprKind::ContainsAll(
-        b(ctx("tags")),
-        b(strs(&["a", "c"]))
-    ))));
-    assert!(truth(&x(ExprKind::ContainsAny(
-        b(ctx("tags")),
-        b(strs(&["c", "b"]))
-    ))));
-    assert!(!truth(&x(ExprKind::ContainsAny(
-        b(ctx("tags")),
-        b(strs(&["c", "d"]))
-    ))));
+    assert!(truth(&x(ExprKind::ContainsAll(b(ctx("tags")), b(strs(&["a", "b", "a"]))))));
+    assert!(!truth(&x(ExprKind::ContainsAll(b(ctx("tags")), b(strs(&["a", "c"]))))));
+    assert!(truth(&x(ExprKind::ContainsAny(b(ctx("tags")), b(strs(&["c", "b"]))))));
+    assert!(!truth(&x(ExprKind::ContainsAny(b(ctx("tags")), b(strs(&["c", "d"]))))));
     assert!(!truth(&x(ExprKind::IsEmpty(b(ctx("tags"))))));
     assert!(truth(&x(ExprKind::IsEmpty(b(lit(Const::Set(vec![])))))));
     // Sets of entities: equality by type and id.
-    assert!(truth(&x(ExprKind::InSet(
-        b(ctx("owner")),
-        b(set(vec![entity(USER, "bob")]))
-    ))));
-    assert!(!truth(&x(ExprKind::InSet(
-        b(ctx("owner")),
-        b(set(vec![entity(GROUP, "bob")]))
-    ))));
+    assert!(truth(&x(ExprKind::InSet(b(ctx("owner")), b(set(vec![entity(USER, "bob")]))))));
+    assert!(!truth(&x(ExprKind::InSet(b(ctx("owner")), b(set(vec![entity(GROUP, "bob")]))))));
 }
 
 fn quantifier(all: bool, set: Expr, body: Expr) -> Expr {
-    x(ExprKind::Quantifier {
-        all,
-        var: VarId(0),
-        set: b(set),
-        body: b(body),
-    })
+    x(ExprKind::Quantifier { all, var: VarId(0), set: b(set), body: b(body) })
 }
 
 #[test]
@@ -562,49 +405,22 @@ fn quantifiers() {
     assert!(!truth(&quantifier(false, ctx("nums"), eq(var(0), int(9)))));
     assert!(!truth(&quantifier(true, ctx("nums"), gt(var(0), int(1)))));
     let empty = lit(Const::Set(vec![]));
-    assert!(
-        truth(&quantifier(true, empty.clone(), ff())),
-        "all over nothing"
-    );
-    assert!(
-        !truth(&quantifier(false, empty.clone(), tt())),
-        "any over nothing"
-    );
-    assert_eq!(
-        eval(&quantifier(true, empty, boom())),
-        Ok(Value::Bool(true))
-    );
+    assert!(truth(&quantifier(true, empty.clone(), ff())), "all over nothing");
+    assert!(!truth(&quantifier(false, empty.clone(), tt())), "any over nothing");
+    assert_eq!(eval(&quantifier(true, empty, boom())), Ok(Value::Bool(true)));
     // Elements are visited in ascending order and the first deciding one
     // stops the walk: an overflow on a later element is not reached.
     let overflow_on_max = gt(add(var(0), int(1)), int(0));
     let with_max = ints(&[i64::MAX, 1]);
-    assert_eq!(
-        eval(&quantifier(
-            false,
-            with_max.clone(),
-            overflow_on_max.clone()
-        )),
-        Ok(Value::Bool(true))
-    );
-    assert!(is_overflow(eval(&quantifier(
-        true,
-        with_max.clone(),
-        overflow_on_max.clone()
-    ))));
+    assert_eq!(eval(&quantifier(false, with_max.clone(), overflow_on_max.clone())), Ok(Value::Bool(true)));
+    assert!(is_overflow(eval(&quantifier(true, with_max.clone(), overflow_on_max.clone()))));
     let with_min = ints(&[i64::MIN, 5]);
     let overflow_on_min = gt(arith(ArithOp::Sub, var(0), int(1)), int(0));
-    assert!(is_overflow(eval(&quantifier(
-        false,
-        with_min.clone(),
-        overflow_on_min.clone()
-    ))));
+    assert!(is_overflow(eval(&quantifier(false, with_min.clone(), overflow_on_min.clone()))));
     // `all` stops at the first false element, before i64::MAX.
     let small = cmp(Ordering::Lt, var(0), int(3));
     let stops = and(small, overflow_on_max);
-    assert_eq!(
-        eval(&quantifier(true, ints(&[i64::MAX, 5, 1]), stops)),
-        Ok(Value::Bool(false))
-    );
+    assert_eq!(eval(&quantifier(true, ints(&[i64::MAX, 5, 1]), stops)), Ok(Value::Bool(false)));
     // The bound variable is visible in nested scopes and gone afterwards.
     let nested = and(quantifier(true, ctx("nums"), tt()), eq(var(0), int(1)));
     assert!(matches!(eval(&nested), Err(EvalError::Internal(..))));
@@ -620,48 +436,22 @@ fn strings_and_patterns() {
     assert!(op(StrOp::Contains, "gpt-4o", ""));
     assert!(!op(StrOp::Contains, "gpt-4o", "T-4"));
     let like = |parts: Vec<PatternPart>| truth(&x(ExprKind::Like(b(ctx("name")), parts)));
-    assert!(like(vec![
-        PatternPart::Literal("gpt-".into()),
-        PatternPart::Wildcard
-    ]));
+    assert!(like(vec![PatternPart::Literal("gpt-".into()), PatternPart::Wildcard]));
     assert!(!like(vec![PatternPart::Literal("gpt-".into())]));
-    assert!(like(vec![
-        PatternPart::Wildcard,
-        PatternPart::Literal("4".into()),
-        PatternPart::Wildcard
-    ]));
+    assert!(like(vec![PatternPart::Wildcard, PatternPart::Literal("4".into()), PatternPart::Wildcard]));
 }
 
 #[test]
 fn addresses_and_times() {
-    let range = |text: &str| {
-        lit(Const::Cidr(
-            ward_types::values::parse_cidr(text).expect("cidr"),
-        ))
-    };
-    assert!(truth(&x(ExprKind::InRange(
-        b(ctx("ip")),
-        b(range("10.0.0.0/8"))
-    ))));
-    assert!(!truth(&x(ExprKind::InRange(
-        b(ctx("ip")),
-        b(range("10.2.0.0/16"))
-    ))));
-    assert!(!truth(&x(ExprKind::InRange(
-        b(ctx("ip")),
-        b(range("::/0"))
-    ))));
+    let range = |text: &str| lit(Const::Cidr(ward_types::values::parse_cidr(text).expect("cidr")));
+    assert!(truth(&x(ExprKind::InRange(b(ctx("ip")), b(range("10.0.0.0/8"))))));
+    assert!(!truth(&x(ExprKind::InRange(b(ctx("ip")), b(range("10.2.0.0/16"))))));
+    assert!(!truth(&x(ExprKind::InRange(b(ctx("ip")), b(range("::/0"))))));
     let ip: IpAddr = "10.1.2.3".parse().expect("ip");
     assert!(truth(&eq(ctx("ip"), lit(Const::Ip(ip)))));
-    assert_eq!(
-        eval(&x(ExprKind::TimeOfDay(b(ctx("now"))))),
-        Ok(Value::TimeOfDay(34_200_000))
-    );
+    assert_eq!(eval(&x(ExprKind::TimeOfDay(b(ctx("now"))))), Ok(Value::TimeOfDay(34_200_000)));
     // Before the epoch: still the UTC time of day, never negative.
-    assert_eq!(
-        eval(&x(ExprKind::TimeOfDay(b(lit(Const::Timestamp(-1_000)))))),
-        Ok(Value::TimeOfDay(86_399_000))
-    );
+    assert_eq!(eval(&x(ExprKind::TimeOfDay(b(lit(Const::Timestamp(-1_000)))))), Ok(Value::TimeOfDay(86_399_000)));
     assert_eq!(
         eval(&x(ExprKind::TimeOfDay(b(lit(Const::Timestamp(i64::MIN)))))),
         Ok(Value::TimeOfDay(i64::MIN.rem_euclid(86_400_000)))
@@ -682,38 +472,19 @@ fn def(params: Vec<u32>, body: Expr) -> Def {
 #[test]
 fn calls_bind_parameters_in_a_closed_frame() {
     // def f(a, b) = a - b (VarIds 10, 11)
-    let defs = vec![
-        def(vec![10, 11], arith(ArithOp::Sub, var(10), var(11))),
-        def(vec![12], var(0)),
-    ];
+    let defs = vec![def(vec![10, 11], arith(ArithOp::Sub, var(10), var(11))), def(vec![12], var(0))];
     let p = program(vec![], defs);
     let call = |id: u32, args: Vec<Expr>| x(ExprKind::Call(DefId(id), args));
-    assert_eq!(
-        eval_in(&p, &call(0, vec![ctx("n"), int(3)])),
-        Ok(Value::Int(7))
-    );
+    assert_eq!(eval_in(&p, &call(0, vec![ctx("n"), int(3)])), Ok(Value::Int(7)));
     // Arguments are evaluated in the caller's scope.
-    let let_ = x(ExprKind::Let(
-        VarId(0),
-        b(int(4)),
-        b(call(0, vec![var(0), var(0)])),
-    ));
+    let let_ = x(ExprKind::Let(VarId(0), b(int(4)), b(call(0, vec![var(0), var(0)]))));
     assert_eq!(eval_in(&p, &let_), Ok(Value::Int(0)));
     // The body does not see the caller's variables.
     let leaky = x(ExprKind::Let(VarId(0), b(int(4)), b(call(1, vec![int(1)]))));
     assert!(matches!(eval_in(&p, &leaky), Err(EvalError::Internal(..))));
-    assert!(is_overflow(eval_in(
-        &p,
-        &call(0, vec![int(i64::MIN), int(1)])
-    )));
+    assert!(is_overflow(eval_in(&p, &call(0, vec![int(i64::MIN), int(1)]))));
     assert!(is_overflow(eval_in(&p, &call(0, vec![boom(), int(1)]))));
-    assert!(
-        matches!(
-            eval_in(&p, &call(0, vec![int(1)])),
-            Err(EvalError::Internal(..))
-        ),
-        "arity"
-    );
+    assert!(matches!(eval_in(&p, &call(0, vec![int(1)])), Err(EvalError::Internal(..))), "arity");
 }
 
 // ------------------------------------------------------------------ rules
@@ -741,13 +512,7 @@ fn reason(mut r: Rule, text: &str) -> Rule {
     r
 }
 fn obligate(mut r: Rule, uses: Vec<(u32, Vec<Const>)>) -> Rule {
-    r.obligations = uses
-        .into_iter()
-        .map(|(o, args)| ObligationUse {
-            obligation: ObligationId(o),
-            args,
-        })
-        .collect();
+    r.obligations = uses.into_iter().map(|(o, args)| ObligationUse { obligation: ObligationId(o), args }).collect();
     r
 }
 fn with_scope(mut r: Rule, scope: RuleScope) -> Rule {
@@ -774,84 +539,37 @@ fn clauses_when_and_unless() {
     assert_eq!(d(vec![when(tt()), when(ff())]), Outcome::Deny);
     assert_eq!(d(vec![unless(ff())]), Outcome::Allow);
     assert_eq!(d(vec![unless(tt())]), Outcome::Deny);
-    assert_eq!(
-        d(vec![when(tt()), unless(ff()), when(gt(ctx("n"), int(5)))]),
-        Outcome::Allow
-    );
+    assert_eq!(d(vec![when(tt()), unless(ff()), when(gt(ctx("n"), int(5)))]), Outcome::Allow);
     // Clauses stop at the first that decides.
-    assert_eq!(
-        decide_n(vec![permit("P", vec![when(ff()), when(boom())])], 0).errors,
-        vec![]
-    );
-    assert_eq!(
-        decide_n(vec![permit("P", vec![unless(tt()), when(boom())])], 0).errors,
-        vec![]
-    );
-    assert_eq!(
-        decide_n(vec![permit("P", vec![when(tt()), when(boom())])], 0)
-            .errors
-            .len(),
-        1
-    );
+    assert_eq!(decide_n(vec![permit("P", vec![when(ff()), when(boom())])], 0).errors, vec![]);
+    assert_eq!(decide_n(vec![permit("P", vec![unless(tt()), when(boom())])], 0).errors, vec![]);
+    assert_eq!(decide_n(vec![permit("P", vec![when(tt()), when(boom())])], 0).errors.len(), 1);
 }
 
 #[test]
 fn scope_matching() {
     let lit = |ty, id: &str| EntityLit { ty, id: id.into() };
-    let scope =
-        |principal: EntityScope, actions: Option<Vec<ActionId>>, resource: EntityScope| RuleScope {
-            principal,
-            actions,
-            resource,
-        };
+    let scope = |principal: EntityScope, actions: Option<Vec<ActionId>>, resource: EntityScope| RuleScope {
+        principal,
+        actions,
+        resource,
+    };
     let any = EntityScope::default;
-    let typed = |ts: Vec<EntityTypeId>| EntityScope {
-        types: Some(ts),
-        ..EntityScope::default()
-    };
-    let is = |l: EntityLit| EntityScope {
-        eq: Some(l),
-        ..EntityScope::default()
-    };
-    let within = |ls: Vec<EntityLit>| EntityScope {
-        within: Some(ls),
-        ..EntityScope::default()
-    };
+    let typed = |ts: Vec<EntityTypeId>| EntityScope { types: Some(ts), ..EntityScope::default() };
+    let is = |l: EntityLit| EntityScope { eq: Some(l), ..EntityScope::default() };
+    let within = |ls: Vec<EntityLit>| EntityScope { within: Some(ls), ..EntityScope::default() };
     let allows = |s: RuleScope| decide_n(vec![with_scope(permit("P", vec![]), s)], 0).is_allow();
     assert!(allows(scope(any(), None, any())));
-    assert!(allows(scope(
-        typed(vec![USER]),
-        Some(vec![ActionId(0)]),
-        typed(vec![MODEL])
-    )));
+    assert!(allows(scope(typed(vec![USER]), Some(vec![ActionId(0)]), typed(vec![MODEL]))));
     assert!(!allows(scope(typed(vec![GROUP, MODEL]), None, any())));
     assert!(!allows(scope(any(), Some(vec![ActionId(1)]), any())));
-    assert!(allows(scope(
-        any(),
-        Some(vec![ActionId(1), ActionId(0)]),
-        any()
-    )));
-    assert!(allows(scope(
-        is(lit(USER, "alice")),
-        None,
-        is(lit(MODEL, "gpt"))
-    )));
+    assert!(allows(scope(any(), Some(vec![ActionId(1), ActionId(0)]), any())));
+    assert!(allows(scope(is(lit(USER, "alice")), None, is(lit(MODEL, "gpt")))));
     assert!(!allows(scope(is(lit(USER, "bob")), None, any())));
     assert!(!allows(scope(is(lit(GROUP, "alice")), None, any())));
-    assert!(allows(scope(
-        within(vec![lit(GROUP, "staff")]),
-        None,
-        any()
-    )));
-    assert!(
-        allows(scope(within(vec![lit(USER, "alice")]), None, any())),
-        "in itself"
-    );
-    assert!(allows(scope(
-        within(vec![lit(GROUP, "x"), lit(GROUP, "ml")]),
-        None,
-        within(vec![lit(GROUP, "public")])
-    )));
+    assert!(allows(scope(within(vec![lit(GROUP, "staff")]), None, any())));
+    assert!(allows(scope(within(vec![lit(USER, "alice")]), None, any())), "in itself");
+    assert!(allows(scope(within(vec![lit(GROUP, "x"), lit(GROUP, "ml")]), None, within(vec![lit(GROUP, "public")]))));
     assert!(!allows(scope(any(), None, within(vec![lit(GROUP, "ml")]))));
     let mut both = typed(vec![USER]);
     both.within = Some(vec![lit(GROUP, "ml")]);
@@ -859,50 +577,22 @@ fn scope_matching() {
     both.types = Some(vec![GROUP]);
     assert!(!allows(scope(both, None, any())));
     // A rule whose scope does not match is not evaluated at all.
-    let out_of_scope = with_scope(
-        permit("P", vec![when(boom())]),
-        scope(any(), Some(vec![ActionId(1)]), any()),
-    );
-    assert_eq!(
-        decide_n(vec![out_of_scope], 0),
-        Decision::fail_closed(vec![])
-    );
+    let out_of_scope = with_scope(permit("P", vec![when(boom())]), scope(any(), Some(vec![ActionId(1)]), any()));
+    assert_eq!(decide_n(vec![out_of_scope], 0), Decision::fail_closed(vec![]));
 }
 
 #[test]
 fn default_deny_and_deny_overrides() {
     let empty = decide_n(vec![], 0);
     assert_eq!(empty, Decision::fail_closed(vec![]));
-    let d = decide_n(
-        vec![permit("P1", vec![]), permit("P2", vec![when(ff())])],
-        0,
-    );
-    assert_eq!(
-        (d.decision, d.rules),
-        (Outcome::Allow, vec!["P1".to_owned()])
-    );
-    let d = decide_n(
-        vec![
-            forbid("F1", vec![]),
-            permit("P1", vec![]),
-            forbid("F0", vec![]),
-        ],
-        0,
-    );
-    assert_eq!(
-        (d.decision, d.rules),
-        (Outcome::Deny, vec!["F0".to_owned(), "F1".to_owned()])
-    );
-    let d = decide_n(
-        vec![forbid("F1", vec![when(ff())]), permit("P1", vec![])],
-        0,
-    );
+    let d = decide_n(vec![permit("P1", vec![]), permit("P2", vec![when(ff())])], 0);
+    assert_eq!((d.decision, d.rules), (Outcome::Allow, vec!["P1".to_owned()]));
+    let d = decide_n(vec![forbid("F1", vec![]), permit("P1", vec![]), forbid("F0", vec![])], 0);
+    assert_eq!((d.decision, d.rules), (Outcome::Deny, vec!["F0".to_owned(), "F1".to_owned()]));
+    let d = decide_n(vec![forbid("F1", vec![when(ff())]), permit("P1", vec![])], 0);
     assert!(d.is_allow());
     let d = decide_n(vec![forbid("F1", vec![])], 0);
-    assert_eq!(
-        (d.decision, d.rules),
-        (Outcome::Deny, vec!["F1".to_owned()])
-    );
+    assert_eq!((d.decision, d.rules), (Outcome::Deny, vec!["F1".to_owned()]));
 }
 
 #[test]
@@ -916,37 +606,16 @@ fn overflow_fails_closed_naming_every_failing_rule() {
     let d = decide_n(rules, 0);
     assert_eq!(d.decision, Outcome::Deny);
     assert!(d.rules.is_empty() && d.reasons.is_empty() && d.obligations.is_empty());
-    let errors: Vec<(ErrorKind, Option<&str>, Option<&str>)> = d
-        .errors
-        .iter()
-        .map(|e| (e.kind, e.path.as_deref(), e.rule.as_deref()))
-        .collect();
-    assert_eq!(
-        errors,
-        vec![
-            (ErrorKind::Overflow, None, Some("F-bad")),
-            (ErrorKind::Overflow, None, Some("P-bad"))
-        ]
-    );
-    assert!(
-        d.errors[0].message == "integer overflow",
-        "{}",
-        d.errors[0].message
-    );
+    let errors: Vec<(ErrorKind, Option<&str>, Option<&str>)> =
+        d.errors.iter().map(|e| (e.kind, e.path.as_deref(), e.rule.as_deref())).collect();
+    assert_eq!(errors, vec![(ErrorKind::Overflow, None, Some("F-bad")), (ErrorKind::Overflow, None, Some("P-bad"))]);
+    assert!(d.errors[0].message == "integer overflow", "{}", d.errors[0].message);
     // Even an applicable forbid does not hide another rule's error.
-    let d = decide_n(
-        vec![forbid("F", vec![]), permit("P", vec![when(boom())])],
-        0,
-    );
+    let d = decide_n(vec![forbid("F", vec![]), permit("P", vec![when(boom())])], 0);
     assert_eq!(d.rules, Vec::<String>::new());
     assert_eq!(d.errors.len(), 1);
     // Data-dependent: only requests that overflow fail.
-    let rules = || {
-        vec![permit(
-            "P",
-            vec![when(gt(arith(ArithOp::Mul, ctx("n"), int(4)), int(0)))],
-        )]
-    };
+    let rules = || vec![permit("P", vec![when(gt(arith(ArithOp::Mul, ctx("n"), int(4)), int(0)))])];
     assert!(decide_n(rules(), 1).is_allow());
     assert_eq!(decide_n(rules(), i64::MAX / 2).errors.len(), 1);
 }
@@ -956,16 +625,10 @@ fn absent_attribute_read_fails_closed() {
     let d = decide_n(vec![permit("P", vec![when(gt(ctx("opt"), int(0)))])], 0);
     assert_eq!(d.decision, Outcome::Deny);
     assert_eq!(d.errors.len(), 1);
-    assert_eq!(
-        (d.errors[0].kind, d.errors[0].rule.as_deref()),
-        (ErrorKind::MissingAttribute, Some("P"))
-    );
+    assert_eq!((d.errors[0].kind, d.errors[0].rule.as_deref()), (ErrorKind::MissingAttribute, Some("P")));
     // Guarded, it is fine.
     let guarded = and(has(x(ExprKind::Context), "opt"), gt(ctx("opt"), int(0)));
-    assert_eq!(
-        decide_n(vec![permit("P", vec![when(guarded)])], 0),
-        Decision::fail_closed(vec![])
-    );
+    assert_eq!(decide_n(vec![permit("P", vec![when(guarded)])], 0), Decision::fail_closed(vec![]));
 }
 
 #[test]
@@ -977,10 +640,7 @@ fn invalid_requests_fail_closed_before_any_rule() {
     assert_eq!(d.decision, Outcome::Deny);
     assert!(d.rules.is_empty() && d.obligations.is_empty());
     assert_eq!(d.errors.len(), 1);
-    assert_eq!(
-        (d.errors[0].kind, d.errors[0].path.as_deref()),
-        (ErrorKind::WrongType, Some("context.n"))
-    );
+    assert_eq!((d.errors[0].kind, d.errors[0].path.as_deref()), (ErrorKind::WrongType, Some("context.n")));
     let d = decide_json(&p, b"{\"principal\": 1}");
     assert_eq!(d.errors.len(), 1);
     assert_eq!(d.errors[0].kind, ErrorKind::MalformedRequest);
@@ -999,16 +659,9 @@ fn reasons_follow_the_sorted_ids() {
     assert_eq!(d.rules, vec!["A", "M", "Z"]);
     assert_eq!(d.reasons, vec!["a reason", "z reason"]);
     // Identical ids: one entry; differing reasons: the least.
-    let rules = vec![
-        reason(permit("X", vec![]), "second"),
-        reason(permit("X", vec![]), "first"),
-        permit("X", vec![]),
-    ];
+    let rules = vec![reason(permit("X", vec![]), "second"), reason(permit("X", vec![]), "first"), permit("X", vec![])];
     let d = decide_n(rules, 0);
-    assert_eq!(
-        (d.rules, d.reasons),
-        (vec!["X".to_owned()], vec!["first".to_owned()])
-    );
+    assert_eq!((d.rules, d.reasons), (vec!["X".to_owned()], vec!["first".to_owned()]));
 }
 
 fn obligation(name: &str, args: serde_json::Value) -> ward_types::Obligation {
@@ -1025,19 +678,13 @@ fn obligations_of_the_determining_rules_only() {
                 permit("P1", vec![when(lit(Const::Bool(permit_when)))]),
                 vec![tag("b", 1), (0, vec![]), tag("a", 10)],
             ),
-            obligate(
-                permit("P2", vec![when(lit(Const::Bool(permit_when)))]),
-                vec![(0, vec![]), tag("a", 2)],
-            ),
+            obligate(permit("P2", vec![when(lit(Const::Bool(permit_when)))]), vec![(0, vec![]), tag("a", 2)]),
             obligate(permit("P3", vec![when(ff())]), vec![tag("never", 0)]),
             obligate(
                 forbid("F1", vec![when(lit(Const::Bool(forbid_when)))]),
                 vec![quarantine(900_000), quarantine(60_000)],
             ),
-            obligate(
-                forbid("F2", vec![when(lit(Const::Bool(forbid_when)))]),
-                vec![quarantine(60_000)],
-            ),
+            obligate(forbid("F2", vec![when(lit(Const::Bool(forbid_when)))]), vec![quarantine(60_000)]),
             permit("E", vec![when(if overflow { boom() } else { ff() })]),
         ]
     };
@@ -1057,15 +704,9 @@ fn obligations_of_the_determining_rules_only() {
     assert_eq!(deny.rules, vec!["F1", "F2"]);
     assert_eq!(
         deny.obligations,
-        vec![
-            obligation("quarantine", json!({"for": "15m"})),
-            obligation("quarantine", json!({"for": "1m"}))
-        ]
+        vec![obligation("quarantine", json!({"for": "15m"})), obligation("quarantine", json!({"for": "1m"}))]
     );
-    assert_eq!(
-        decide_n(rules(false, false, false), 0),
-        Decision::fail_closed(vec![])
-    );
+    assert_eq!(decide_n(rules(false, false, false), 0), Decision::fail_closed(vec![]));
     let failed = decide_n(rules(true, false, true), 0);
     assert!(failed.obligations.is_empty() && failed.rules.is_empty() && !failed.errors.is_empty());
 }
@@ -1089,18 +730,9 @@ fn mismatched_obligations_fail_closed() {
 fn pool() -> Vec<Rule> {
     let n = || ctx("n");
     vec![
+        obligate(reason(permit("P-pos", vec![when(gt(n(), int(0)))]), "positive"), vec![(0, vec![])]),
         obligate(
-            reason(permit("P-pos", vec![when(gt(n(), int(0)))]), "positive"),
-            vec![(0, vec![])],
-        ),
-        obligate(
-            permit(
-                "P-even",
-                vec![
-                    when(eq(arith(ArithOp::Mul, int(2), int(0)), int(0))),
-                    unless(gt(n(), int(50))),
-                ],
-            ),
+            permit("P-even", vec![when(eq(arith(ArithOp::Mul, int(2), int(0)), int(0))), unless(gt(n(), int(50)))]),
             vec![(1, vec![Const::Duration(1000)])],
         ),
         permit("P-any", vec![]),
@@ -1110,26 +742,13 @@ fn pool() -> Vec<Rule> {
             vec![(2, vec![Const::Str("neg".into()), Const::Int(-1)])],
         ),
         forbid("F-zero", vec![when(eq(n(), int(0)))]),
-        permit(
-            "P-mul",
-            vec![when(gt(arith(ArithOp::Mul, n(), int(3)), int(30)))],
-        ),
-        forbid(
-            "F-add",
-            vec![when(cmp(Ordering::Lt, add(n(), int(i64::MAX / 2)), int(0)))],
-        ),
+        permit("P-mul", vec![when(gt(arith(ArithOp::Mul, n(), int(3)), int(30)))]),
+        forbid("F-add", vec![when(cmp(Ordering::Lt, add(n(), int(i64::MAX / 2)), int(0)))]),
     ]
 }
 
 fn n_strategy() -> impl Strategy<Value = i64> {
-    prop_oneof![
-        -10i64..=120,
-        Just(i64::MAX),
-        Just(i64::MIN),
-        Just(i64::MAX / 2),
-        Just(i64::MIN / 2),
-        any::<i64>()
-    ]
+    prop_oneof![-10i64..=120, Just(i64::MAX), Just(i64::MIN), Just(i64::MAX / 2), Just(i64::MIN / 2), any::<i64>()]
 }
 
 fn subset_strategy() -> impl Strategy<Value = Vec<usize>> {

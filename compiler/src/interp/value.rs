@@ -22,10 +22,7 @@ pub struct EntityKey {
 
 impl From<&EntityLit> for EntityKey {
     fn from(lit: &EntityLit) -> EntityKey {
-        EntityKey {
-            ty: lit.ty,
-            id: lit.id.clone(),
-        }
+        EntityKey { ty: lit.ty, id: lit.id.clone() }
     }
 }
 
@@ -105,10 +102,7 @@ pub enum Value {
 impl Value {
     /// A bare entity reference.
     pub fn entity(ty: EntityTypeId, id: impl Into<String>) -> Value {
-        Value::Entity(EntityValue {
-            key: EntityKey { ty, id: id.into() },
-            data: None,
-        })
+        Value::Entity(EntityValue { key: EntityKey { ty, id: id.into() }, data: None })
     }
 
     /// The value of a constant.
@@ -123,10 +117,7 @@ impl Value {
             Const::Ip(ip) => Value::Ip(*ip),
             Const::Cidr(c) => Value::Cidr(*c),
             Const::Enum(ty, index) => Value::Enum(*ty, *index),
-            Const::Entity(lit) => Value::Entity(EntityValue {
-                key: lit.into(),
-                data: None,
-            }),
+            Const::Entity(lit) => Value::Entity(EntityValue { key: lit.into(), data: None }),
             Const::Set(elements) => Value::Set(elements.iter().map(Value::from_const).collect()),
         }
     }
@@ -167,23 +158,16 @@ pub fn render_const(schema: &Schema, c: &Const) -> Option<serde_json::Value> {
         Const::Ip(ip) => json!(ip.to_string()),
         Const::Cidr(c) => json!(c.to_string()),
         Const::Enum(ty, index) => {
-            let name = schema
-                .enums
-                .get(ty.0 as usize)?
-                .values
-                .get(*index as usize)?;
+            let name = schema.enums.get(ty.0 as usize)?.values.get(*index as usize)?;
             json!(name)
         }
         Const::Entity(lit) => {
             let ty = &schema.entities.get(lit.ty.0 as usize)?.name;
             json!({ "type": ty, "id": lit.id })
         }
-        Const::Set(elements) => serde_json::Value::Array(
-            elements
-                .iter()
-                .map(|e| render_const(schema, e))
-                .collect::<Option<_>>()?,
-        ),
+        Const::Set(elements) => {
+            serde_json::Value::Array(elements.iter().map(|e| render_const(schema, e)).collect::<Option<_>>()?)
+        }
     })
 }
 
@@ -191,10 +175,7 @@ pub fn render_const(schema: &Schema, c: &Const) -> Option<serde_json::Value> {
 pub fn show_type(schema: &Schema, ty: &Type) -> String {
     match ty {
         Type::Bool => "Bool".into(),
-        Type::Int {
-            min: None,
-            max: None,
-        } => "Int".into(),
+        Type::Int { min: None, max: None } => "Int".into(),
         Type::Int { min, max } => {
             let lo = min.map(|n| n.to_string()).unwrap_or_default();
             let hi = max.map(|n| n.to_string()).unwrap_or_default();
@@ -211,29 +192,14 @@ pub fn show_type(schema: &Schema, ty: &Type) -> String {
             let fields: Vec<String> = record
                 .fields
                 .iter()
-                .map(|f| {
-                    format!(
-                        "{}: {}{}",
-                        f.name,
-                        show_type(schema, &f.ty),
-                        if f.optional { "?" } else { "" }
-                    )
-                })
+                .map(|f| format!("{}: {}{}", f.name, show_type(schema, &f.ty), if f.optional { "?" } else { "" }))
                 .collect();
             format!("{{ {} }}", fields.join(", "))
         }
-        Type::Enum(id) => schema
-            .enums
-            .get(id.0 as usize)
-            .map_or_else(|| "?".into(), |e| e.name.clone()),
+        Type::Enum(id) => schema.enums.get(id.0 as usize).map_or_else(|| "?".into(), |e| e.name.clone()),
         Type::Entity(ids) => ids
             .iter()
-            .map(|id| {
-                schema
-                    .entities
-                    .get(id.0 as usize)
-                    .map_or("?", |e| e.name.as_str())
-            })
+            .map(|id| schema.entities.get(id.0 as usize).map_or("?", |e| e.name.as_str()))
             .collect::<Vec<_>>()
             .join(" | "),
     }
@@ -272,10 +238,7 @@ mod tests {
     fn entities_compare_by_key_only() {
         let bare = Value::entity(EntityTypeId(0), "a");
         let with_data = Value::Entity(EntityValue {
-            key: EntityKey {
-                ty: EntityTypeId(0),
-                id: "a".into(),
-            },
+            key: EntityKey { ty: EntityTypeId(0), id: "a".into() },
             data: Some(Rc::new(EntityRecord {
                 attrs: BTreeMap::from([("x".into(), Value::Int(1))]),
                 ancestors: BTreeSet::new(),
@@ -291,9 +254,7 @@ mod tests {
     #[test]
     fn sets_compare_as_sets() {
         let a = Value::from_const(&Const::Set(vec![Const::Int(2), Const::Int(1)]));
-        let b: BTreeSet<Value> = [Value::Int(1), Value::Int(2), Value::Int(1)]
-            .into_iter()
-            .collect();
+        let b: BTreeSet<Value> = [Value::Int(1), Value::Int(2), Value::Int(1)].into_iter().collect();
         assert_eq!(a, Value::Set(b));
         assert_ne!(a, Value::from_const(&Const::Set(vec![Const::Int(1)])));
     }
@@ -307,31 +268,13 @@ mod tests {
             (Const::Str("email".into()), json!("email")),
             (Const::Duration(900_000), json!("15m")),
             (Const::Duration(0), json!("0s")),
-            (
-                Const::Timestamp(1_769_851_800_250),
-                json!("2026-01-31T09:30:00.250Z"),
-            ),
+            (Const::Timestamp(1_769_851_800_250), json!("2026-01-31T09:30:00.250Z")),
             (Const::TimeOfDay(34_200_000), json!("09:30")),
-            (
-                Const::Ip("10.0.0.1".parse().expect("ip")),
-                json!("10.0.0.1"),
-            ),
-            (
-                Const::Cidr(values::parse_cidr("10.1.0.0/8").expect("cidr")),
-                json!("10.0.0.0/8"),
-            ),
+            (Const::Ip("10.0.0.1".parse().expect("ip")), json!("10.0.0.1")),
+            (Const::Cidr(values::parse_cidr("10.1.0.0/8").expect("cidr")), json!("10.0.0.0/8")),
             (Const::Enum(EnumId(0), 1), json!("high")),
-            (
-                Const::Entity(EntityLit {
-                    ty: EntityTypeId(0),
-                    id: "ml".into(),
-                }),
-                json!({"type": "Group", "id": "ml"}),
-            ),
-            (
-                Const::Set(vec![Const::Duration(1000), Const::Duration(60_000)]),
-                json!(["1s", "1m"]),
-            ),
+            (Const::Entity(EntityLit { ty: EntityTypeId(0), id: "ml".into() }), json!({"type": "Group", "id": "ml"})),
+            (Const::Set(vec![Const::Duration(1000), Const::Duration(60_000)]), json!(["1s", "1m"])),
         ];
         for (c, expected) in cases {
             assert_eq!(render_const(&s, &c), Some(expected), "{c:?}");
@@ -339,13 +282,7 @@ mod tests {
         assert_eq!(render_const(&s, &Const::Enum(EnumId(0), 2)), None);
         assert_eq!(render_const(&s, &Const::Enum(EnumId(3), 0)), None);
         assert_eq!(
-            render_const(
-                &s,
-                &Const::Set(vec![Const::Entity(EntityLit {
-                    ty: EntityTypeId(9),
-                    id: "x".into()
-                })])
-            ),
+            render_const(&s, &Const::Set(vec![Const::Entity(EntityLit { ty: EntityTypeId(9), id: "x".into() })])),
             None
         );
     }
@@ -353,30 +290,9 @@ mod tests {
     #[test]
     fn shows_types() {
         let s = schema();
-        assert_eq!(
-            show_type(
-                &s,
-                &Type::Int {
-                    min: Some(0),
-                    max: None
-                }
-            ),
-            "Int[0..]"
-        );
-        assert_eq!(
-            show_type(
-                &s,
-                &Type::Int {
-                    min: Some(-1),
-                    max: Some(5)
-                }
-            ),
-            "Int[-1..5]"
-        );
-        assert_eq!(
-            show_type(&s, &Type::Set(Box::new(Type::Enum(EnumId(0))))),
-            "Set<Level>"
-        );
+        assert_eq!(show_type(&s, &Type::Int { min: Some(0), max: None }), "Int[0..]");
+        assert_eq!(show_type(&s, &Type::Int { min: Some(-1), max: Some(5) }), "Int[-1..5]");
+        assert_eq!(show_type(&s, &Type::Set(Box::new(Type::Enum(EnumId(0))))), "Set<Level>");
         assert_eq!(show_type(&s, &Type::Entity(vec![EntityTypeId(0)])), "Group");
     }
 }

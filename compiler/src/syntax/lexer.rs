@@ -349,11 +349,7 @@ pub fn lex(source: &str) -> Lexed {
                         lexer.bump(end - span.end);
                     }
                     None => {
-                        out.tokens.push((
-                            span.start,
-                            Tok::Error(LexError::UnterminatedComment),
-                            source.len(),
-                        ));
+                        out.tokens.push((span.start, Tok::Error(LexError::UnterminatedComment), source.len()));
                         lexer.bump(source.len() - span.end);
                     }
                 }
@@ -462,9 +458,34 @@ impl Tok {
 
 /// Words the lexer reserves: they cannot name attributes, types or values.
 pub const KEYWORDS: &[&str] = &[
-    "package", "import", "as", "entity", "enum", "level", "type", "action", "context",
-    "obligation", "def", "permit", "forbid", "principal", "resource", "when", "unless",
-    "obligate", "let", "if", "then", "else", "has", "like", "in", "true", "false", "test",
+    "package",
+    "import",
+    "as",
+    "entity",
+    "enum",
+    "level",
+    "type",
+    "action",
+    "context",
+    "obligation",
+    "def",
+    "permit",
+    "forbid",
+    "principal",
+    "resource",
+    "when",
+    "unless",
+    "obligate",
+    "let",
+    "if",
+    "then",
+    "else",
+    "has",
+    "like",
+    "in",
+    "true",
+    "false",
+    "test",
 ];
 
 #[cfg(test)]
@@ -477,12 +498,10 @@ mod tests {
 
     #[test]
     fn durations_and_numbers() {
-        assert_eq!(toks("15m 1h30m 500ms 42"), vec![
-            Tok::Duration(900_000),
-            Tok::Duration(5_400_000),
-            Tok::Duration(500),
-            Tok::Int(42)
-        ]);
+        assert_eq!(
+            toks("15m 1h30m 500ms 42"),
+            vec![Tok::Duration(900_000), Tok::Duration(5_400_000), Tok::Duration(500), Tok::Int(42)]
+        );
         assert_eq!(toks("12abc"), vec![Tok::Error(LexError::BadNumber)]);
     }
 
@@ -499,15 +518,11 @@ mod tests {
     #[test]
     fn strings_and_errors() {
         assert_eq!(toks(r#""a\"b\u{41}""#), vec![Tok::Str("a\"bA".into())]);
-        assert_eq!(toks("\"open\nx"), vec![
-            Tok::Error(LexError::UnterminatedString),
-            Tok::Ident("x".into())
-        ]);
-        assert_eq!(toks("a $$ b"), vec![
-            Tok::Ident("a".into()),
-            Tok::Error(LexError::UnexpectedChar),
-            Tok::Ident("b".into())
-        ]);
+        assert_eq!(toks("\"open\nx"), vec![Tok::Error(LexError::UnterminatedString), Tok::Ident("x".into())]);
+        assert_eq!(
+            toks("a $$ b"),
+            vec![Tok::Ident("a".into()), Tok::Error(LexError::UnexpectedChar), Tok::Ident("b".into())]
+        );
         assert_eq!(toks(r#""bad \q""#), vec![Tok::Str("bad \\q".into())]);
         assert_eq!(lex(r#""bad \q""#).errors.len(), 1);
     }

@@ -96,42 +96,31 @@ fn lex_diagnostics(file: FileId, lexed: &lexer::Lexed) -> Vec<Diagnostic> {
 
 fn lex_diagnostic(error: &LexError, span: Span) -> Diagnostic {
     match error {
-        LexError::UnexpectedChar => Diagnostic::new(Code::InvalidToken, span, "invalid token")
-            .label("not part of the Ward language"),
-        LexError::UnterminatedString => {
-            Diagnostic::new(Code::UnterminatedString, span, "unterminated string literal")
-                .label("this string has no closing `\"`")
-                .help("close the string on the same line")
+        LexError::UnexpectedChar => {
+            Diagnostic::new(Code::InvalidToken, span, "invalid token").label("not part of the Ward language")
         }
+        LexError::UnterminatedString => Diagnostic::new(Code::UnterminatedString, span, "unterminated string literal")
+            .label("this string has no closing `\"`")
+            .help("close the string on the same line"),
         LexError::BadEscape => Diagnostic::new(Code::InvalidEscape, span, "invalid escape sequence")
             .label("this string contains an unknown escape")
             .help("known escapes are \\\" \\\\ \\n \\t \\r \\* and \\u{...}"),
-        LexError::UnterminatedComment => {
-            Diagnostic::new(Code::UnterminatedComment, span, "unterminated block comment")
-                .label("this comment has no closing `*/`")
-        }
+        LexError::UnterminatedComment => Diagnostic::new(Code::UnterminatedComment, span, "unterminated block comment")
+            .label("this comment has no closing `*/`"),
         LexError::BadNumber => Diagnostic::new(Code::InvalidNumber, span, "invalid number or duration")
             .label("a number followed by letters that are not a duration unit")
             .help("duration units are ms, s, m, h and d, as in `15m` or `1h30m`"),
-        LexError::MisplacedTypeArgument { .. } => {
-            Diagnostic::new(Code::UnknownType, span, "misplaced type argument")
-        }
+        LexError::MisplacedTypeArgument { .. } => Diagnostic::new(Code::UnknownType, span, "misplaced type argument"),
     }
 }
 
 /// Turns a parse error into a diagnostic, or `None` when the error is only a
 /// consequence of a lexical error already reported.
-fn syntax_diagnostic(
-    file: FileId,
-    source: &str,
-    error: ParseError<usize, Tok, LexError>,
-) -> Option<Diagnostic> {
+fn syntax_diagnostic(file: FileId, source: &str, error: ParseError<usize, Tok, LexError>) -> Option<Diagnostic> {
     match error {
-        ParseError::InvalidToken { location } => Some(Diagnostic::new(
-            Code::InvalidToken,
-            Span::new(file, location, location + 1),
-            "invalid token",
-        )),
+        ParseError::InvalidToken { location } => {
+            Some(Diagnostic::new(Code::InvalidToken, Span::new(file, location, location + 1), "invalid token"))
+        }
         ParseError::UnrecognizedEof { location, expected } => {
             let span = Span::new(file, location, location);
             Some(
@@ -146,13 +135,9 @@ fn syntax_diagnostic(
             }
             let span = Span::new(file, start, end);
             Some(
-                Diagnostic::new(
-                    Code::UnexpectedToken,
-                    span,
-                    format!("unexpected {}", tok.describe()),
-                )
-                .label(format!("expected {}", describe_expected(&expected)))
-                .with_token_help(&tok, &expected),
+                Diagnostic::new(Code::UnexpectedToken, span, format!("unexpected {}", tok.describe()))
+                    .label(format!("expected {}", describe_expected(&expected)))
+                    .with_token_help(&tok, &expected),
             )
         }
         ParseError::ExtraToken { token: (start, tok, end) } => {
@@ -168,14 +153,12 @@ fn syntax_diagnostic(
         ParseError::User { error: LexError::MisplacedTypeArgument { start, end } } => {
             let span = Span::new(file, start, end);
             let text = source.get(start..end).unwrap_or("");
-            let message = if text.contains('<') {
-                "only `Set` takes a type argument"
-            } else {
-                "only `Int` takes a range"
-            };
-            Some(Diagnostic::new(Code::UnknownType, span, message).help(
-                "write `Set<T>` for a set, `Int[lo..hi]` for a range of integers",
-            ))
+            let message =
+                if text.contains('<') { "only `Set` takes a type argument" } else { "only `Int` takes a range" };
+            Some(
+                Diagnostic::new(Code::UnknownType, span, message)
+                    .help("write `Set<T>` for a set, `Int[lo..hi]` for a range of integers"),
+            )
         }
         ParseError::User { .. } => None,
     }
@@ -196,11 +179,7 @@ impl SyntaxHelp for Diagnostic {
         } else if expects(",") && matches!(tok, Tok::Ident(_)) {
             self.help("separate the items of a list with `,`")
         } else if let Tok::Ident(name) = tok {
-            if lexer::KEYWORDS.contains(&name.as_str()) {
-                self
-            } else {
-                self
-            }
+            if lexer::KEYWORDS.contains(&name.as_str()) { self } else { self }
         } else if lexer::KEYWORDS.contains(&tok.text()) && expected.iter().any(|e| e == "IDENT") {
             self.help(format!("`{}` is a keyword and cannot be used as a name here", tok.text()))
         } else {
@@ -262,7 +241,10 @@ fn describe_expected(expected: &[String]) -> String {
         if names.iter().any(|n| n == "`&&`") {
             let mut short: Vec<String> = names
                 .iter()
-                .filter(|n| ["`;`", "`)`", "`]`", "`,`", "`when`", "`unless`", "`obligate`", "`then`", "`else`"].contains(&n.as_str()))
+                .filter(|n| {
+                    ["`;`", "`)`", "`]`", "`,`", "`when`", "`unless`", "`obligate`", "`then`", "`else`"]
+                        .contains(&n.as_str())
+                })
                 .cloned()
                 .collect();
             short.push("an operator".to_owned());
@@ -428,7 +410,8 @@ mod tests {
 
     #[test]
     fn doc_comments_attach() {
-        let file = parse_ok("package a\n/// The user.\n/// Second line.\nentity User {\n  /// Clearance.\n  c: Int }\n");
+        let file =
+            parse_ok("package a\n/// The user.\n/// Second line.\nentity User {\n  /// Clearance.\n  c: Int }\n");
         let ast::Item::Entity(e) = &file.items[0] else { panic!("not an entity") };
         assert_eq!(e.docs.as_deref(), Some("The user.\nSecond line."));
         assert_eq!(e.attrs[0].docs.as_deref(), Some("Clearance."));
@@ -446,11 +429,10 @@ mod tests {
         let (e, d) = parse_expr(FileId(0), r#"x like "gpt-*\*""#);
         assert!(d.is_empty());
         let ExprKind::Like(_, p) = e.kind else { panic!("not like") };
-        assert_eq!(p.parts, vec![
-            PatternPart::Literal("gpt-".into()),
-            PatternPart::Wildcard,
-            PatternPart::Literal("*".into())
-        ]);
+        assert_eq!(
+            p.parts,
+            vec![PatternPart::Literal("gpt-".into()), PatternPart::Wildcard, PatternPart::Literal("*".into())]
+        );
     }
 
     #[test]

@@ -21,10 +21,9 @@ use std::fmt::Write as _;
 use ward_types::values::format_duration;
 
 use crate::syntax::ast::{
-    ActionDecl, ActionScope, Annotation, Arg, AttrDecl, BinOp, ContextDecl, DefDecl, EntityDecl,
-    EntityScope, EnumDecl, Expr, ExprKind, File, Ident, Import, Item, LevelDecl, NamedArg,
-    ObligationCall, ObligationDecl, Param, Path, Pattern, PatternPart, Rule, Scope,
-    ScopeConstraint, TypeDecl, TypeExpr, UnOp,
+    ActionDecl, ActionScope, Annotation, Arg, AttrDecl, BinOp, ContextDecl, DefDecl, EntityDecl, EntityScope, EnumDecl,
+    Expr, ExprKind, File, Ident, Import, Item, LevelDecl, NamedArg, ObligationCall, ObligationDecl, Param, Path,
+    Pattern, PatternPart, Rule, Scope, ScopeConstraint, TypeDecl, TypeExpr, UnOp,
 };
 
 /// The line width the printer aims for.
@@ -106,11 +105,7 @@ fn delimited(open: &str, items: Vec<Doc>, close: &str, spaced: bool) -> Doc {
     let brk = if spaced { Doc::Line } else { Doc::SoftLine };
     group(concat([
         text(open),
-        nest(concat([
-            brk.clone(),
-            join(items, &concat([text(","), Doc::Line])),
-            Doc::IfBreak(","),
-        ])),
+        nest(concat([brk.clone(), join(items, &concat([text(","), Doc::Line])), Doc::IfBreak(",")])),
         brk,
         text(close),
     ]))
@@ -155,12 +150,8 @@ fn layout(doc: &Doc, width: usize) -> String {
             }
             Doc::Nest(inner) => stack.push((indent + INDENT, mode, inner)),
             Doc::Group(inner) => {
-                let mode = if mode == Mode::Flat
-                    || fits(
-                        width.saturating_sub(col),
-                        (indent, Mode::Flat, inner),
-                        &stack,
-                    ) {
+                let mode = if mode == Mode::Flat || fits(width.saturating_sub(col), (indent, Mode::Flat, inner), &stack)
+                {
                     Mode::Flat
                 } else {
                     Mode::Break
@@ -286,11 +277,7 @@ fn path(p: &Path) -> Doc {
 fn docs(d: Option<&String>) -> Doc {
     let Some(d) = d else { return Doc::Nil };
     concat(d.split('\n').flat_map(|line| {
-        let line = if line.is_empty() {
-            "///".to_owned()
-        } else {
-            format!("/// {line}")
-        };
+        let line = if line.is_empty() { "///".to_owned() } else { format!("/// {line}") };
         [text(line), Doc::HardLine]
     }))
 }
@@ -309,22 +296,14 @@ fn file_doc(file: &File) -> Doc {
     if sections.is_empty() {
         return Doc::Nil;
     }
-    concat([
-        join(sections, &concat([Doc::HardLine, Doc::HardLine])),
-        Doc::HardLine,
-    ])
+    concat([join(sections, &concat([Doc::HardLine, Doc::HardLine])), Doc::HardLine])
 }
 
 fn import(i: &Import) -> Doc {
     let mut parts = vec![text("import "), path(&i.package)];
     if let Some(names) = &i.names {
         parts.push(text("."));
-        parts.push(delimited(
-            "{",
-            names.iter().map(ident).collect(),
-            "}",
-            false,
-        ));
+        parts.push(delimited("{", names.iter().map(ident).collect(), "}", false));
     }
     if let Some(alias) = &i.alias {
         parts.push(text(" as "));
@@ -352,12 +331,7 @@ fn entity(d: &EntityDecl) -> Doc {
     let mut parts = vec![docs(d.docs.as_ref()), text("entity "), ident(&d.name)];
     if !d.parents.is_empty() {
         parts.push(text(" in "));
-        parts.push(delimited(
-            "[",
-            d.parents.iter().map(path).collect(),
-            "]",
-            false,
-        ));
+        parts.push(delimited("[", d.parents.iter().map(path).collect(), "]", false));
     }
     parts.push(text(" "));
     parts.push(attr_block(&d.attrs));
@@ -371,11 +345,7 @@ fn attr_block(attrs: &[AttrDecl]) -> Doc {
     }
     concat([
         text("{"),
-        nest(concat(
-            attrs
-                .iter()
-                .map(|a| concat([Doc::HardLine, attr(a), text(",")])),
-        )),
+        nest(concat(attrs.iter().map(|a| concat([Doc::HardLine, attr(a), text(",")])))),
         Doc::HardLine,
         text("}"),
     ])
@@ -421,23 +391,12 @@ fn level(d: &LevelDecl) -> Doc {
     let values = join(d.values.iter().map(ident), &concat([Doc::Line, text("< ")]));
     concat([
         docs(d.docs.as_ref()),
-        group(concat([
-            text("level "),
-            ident(&d.name),
-            text(" ="),
-            nest(concat([Doc::Line, values])),
-        ])),
+        group(concat([text("level "), ident(&d.name), text(" ="), nest(concat([Doc::Line, values]))])),
     ])
 }
 
 fn type_decl(d: &TypeDecl) -> Doc {
-    concat([
-        docs(d.docs.as_ref()),
-        text("type "),
-        ident(&d.name),
-        text(" = "),
-        type_expr(&d.ty),
-    ])
+    concat([docs(d.docs.as_ref()), text("type "), ident(&d.name), text(" = "), type_expr(&d.ty)])
 }
 
 fn action(d: &ActionDecl) -> Doc {
@@ -462,11 +421,7 @@ fn action(d: &ActionDecl) -> Doc {
 }
 
 fn context(d: &ContextDecl) -> Doc {
-    concat([
-        docs(d.docs.as_ref()),
-        text("context "),
-        attr_block(&d.attrs),
-    ])
+    concat([docs(d.docs.as_ref()), text("context "), attr_block(&d.attrs)])
 }
 
 fn param(p: &Param) -> Doc {
@@ -474,17 +429,9 @@ fn param(p: &Param) -> Doc {
 }
 
 fn obligation(d: &ObligationDecl) -> Doc {
-    let params = if d.params.is_empty() {
-        Doc::Nil
-    } else {
-        delimited("(", d.params.iter().map(param).collect(), ")", false)
-    };
-    concat([
-        docs(d.docs.as_ref()),
-        text("obligation "),
-        ident(&d.name),
-        params,
-    ])
+    let params =
+        if d.params.is_empty() { Doc::Nil } else { delimited("(", d.params.iter().map(param).collect(), ")", false) };
+    concat([docs(d.docs.as_ref()), text("obligation "), ident(&d.name), params])
 }
 
 fn def(d: &DefDecl) -> Doc {
@@ -523,10 +470,7 @@ fn rule(r: &Rule) -> Doc {
         clauses.push(Doc::HardLine);
         clauses.push(group(concat([
             text("obligate "),
-            nest(join(
-                r.obligations.iter().map(obligation_call),
-                &concat([text(","), Doc::Line]),
-            )),
+            nest(join(r.obligations.iter().map(obligation_call), &concat([text(","), Doc::Line]))),
         ])));
     }
     parts.push(nest(concat(clauses)));
@@ -545,11 +489,7 @@ fn annotation(a: &Annotation) -> Doc {
 fn scope(s: &Scope) -> Doc {
     delimited(
         "(",
-        vec![
-            entity_scope("principal", &s.principal),
-            action_scope(&s.action),
-            entity_scope("resource", &s.resource),
-        ],
+        vec![entity_scope("principal", &s.principal), action_scope(&s.action), entity_scope("resource", &s.resource)],
         ")",
         false,
     )
@@ -573,19 +513,13 @@ fn action_scope(s: &ActionScope) -> Doc {
     match (s.list, s.actions.as_slice()) {
         (false, []) => text("action"),
         (false, [one]) => concat([text("action: "), path(one)]),
-        (_, many) => concat([
-            text("action in "),
-            delimited("[", many.iter().map(path).collect(), "]", false),
-        ]),
+        (_, many) => concat([text("action in "), delimited("[", many.iter().map(path).collect(), "]", false)]),
     }
 }
 
 fn obligation_call(c: &ObligationCall) -> Doc {
-    let args = if c.args.is_empty() {
-        Doc::Nil
-    } else {
-        delimited("(", c.args.iter().map(named_arg).collect(), ")", false)
-    };
+    let args =
+        if c.args.is_empty() { Doc::Nil } else { delimited("(", c.args.iter().map(named_arg).collect(), ")", false) };
     concat([path(&c.name), args])
 }
 
@@ -631,11 +565,7 @@ fn prec(e: &Expr) -> u8 {
 
 /// The expression, parenthesised if it binds less tightly than `min`.
 fn expr_at(e: &Expr, min: u8) -> Doc {
-    if prec(e) < min {
-        concat([text("("), nest(expr(e)), text(")")])
-    } else {
-        expr(e)
-    }
+    if prec(e) < min { concat([text("("), nest(expr(e)), text(")")]) } else { expr(e) }
 }
 
 /// Whether the expression prints starting with `-`.
@@ -661,10 +591,9 @@ fn expr(e: &Expr) -> Doc {
         ExprKind::Entity { ty, id } => concat([expr_at(ty, POSTFIX), text("::"), text(quote(id))]),
         ExprKind::Set(elems) => delimited("[", elems.iter().map(expr).collect(), "]", false),
         ExprKind::Attr(e, name) => concat([expr_at(e, POSTFIX), text("."), ident(name)]),
-        ExprKind::Call { callee, args } => concat([
-            expr_at(callee, POSTFIX),
-            delimited("(", args.iter().map(arg).collect(), ")", false),
-        ]),
+        ExprKind::Call { callee, args } => {
+            concat([expr_at(callee, POSTFIX), delimited("(", args.iter().map(arg).collect(), ")", false)])
+        }
         ExprKind::Has(e, name) => concat([expr_at(e, ADD), text(" has "), ident(name)]),
         ExprKind::Like(e, p) => concat([expr_at(e, ADD), text(" like "), text(pattern(p))]),
         ExprKind::Unary(op, operand) => {
@@ -680,24 +609,11 @@ fn expr(e: &Expr) -> Doc {
         ExprKind::If(c, a, b) => group(concat([
             text("if "),
             nest(expr(c)),
-            nest(concat([
-                Doc::Line,
-                text("then "),
-                nest(expr(a)),
-                Doc::Line,
-                text("else "),
-                nest(expr(b)),
-            ])),
+            nest(concat([Doc::Line, text("then "), nest(expr(a)), Doc::Line, text("else "), nest(expr(b))])),
         ])),
-        ExprKind::Let(name, value, body) => group(concat([
-            text("let "),
-            ident(name),
-            text(" = "),
-            expr(value),
-            text(";"),
-            Doc::Line,
-            expr(body),
-        ])),
+        ExprKind::Let(name, value, body) => {
+            group(concat([text("let "), ident(name), text(" = "), expr(value), text(";"), Doc::Line, expr(body)]))
+        }
         ExprKind::Error => text("<error>"),
     }
 }
@@ -706,11 +622,7 @@ fn expr(e: &Expr) -> Doc {
 /// (`a && b && c`) are one group, broken before each operator.
 fn binary_chain(e: &Expr, op: BinOp) -> Doc {
     let level = binop_prec(op);
-    let (left_min, right_min) = if level == CMP {
-        (ADD, ADD)
-    } else {
-        (level, level + 1)
-    };
+    let (left_min, right_min) = if level == CMP { (ADD, ADD) } else { (level, level + 1) };
     // Walk down the left spine while it stays at this level.
     let mut rights = Vec::new();
     let mut left = e;
@@ -730,11 +642,7 @@ fn binary_chain(e: &Expr, op: BinOp) -> Doc {
     // An operand that is itself an operation binds more tightly: its own
     // breaks are indented one level more, so the layout shows the nesting.
     let first = expr_at(left, left_min);
-    let first = if matches!(left.kind, ExprKind::Binary(..)) {
-        nest(first)
-    } else {
-        first
-    };
+    let first = if matches!(left.kind, ExprKind::Binary(..)) { nest(first) } else { first };
     group(concat([first, nest(concat(tail))]))
 }
 

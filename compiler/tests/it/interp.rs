@@ -79,10 +79,7 @@ fn programs(files: &[&str]) -> Program {
     let compilation = compile(sources);
     match compilation.program {
         Some(p) => p,
-        None => panic!(
-            "the policy does not compile: {:#?}",
-            compilation.diagnostics
-        ),
+        None => panic!("the policy does not compile: {:#?}", compilation.diagnostics),
     }
 }
 
@@ -133,19 +130,13 @@ fn ids(d: &Decision) -> Vec<&str> {
 }
 
 fn error_rules(d: &Decision) -> Vec<(ErrorKind, &str)> {
-    d.errors
-        .iter()
-        .map(|e| (e.kind, e.rule.as_deref().unwrap_or("-")))
-        .collect()
+    d.errors.iter().map(|e| (e.kind, e.rule.as_deref().unwrap_or("-"))).collect()
 }
 
 /// A fail-closed deny: nothing but errors.
 fn assert_fail_closed(d: &Decision) {
     assert_eq!(d.decision, Outcome::Deny, "{d:?}");
-    assert!(
-        d.rules.is_empty() && d.reasons.is_empty() && d.obligations.is_empty(),
-        "{d:?}"
-    );
+    assert!(d.rules.is_empty() && d.reasons.is_empty() && d.obligations.is_empty(), "{d:?}");
     assert!(!d.errors.is_empty(), "{d:?}");
 }
 
@@ -158,30 +149,15 @@ type Edit = fn(&mut Json);
 fn malformed() -> Vec<(&'static str, Edit, ErrorKind, &'static str)> {
     use ErrorKind::*;
     vec![
-        (
-            "unknown principal type",
-            |r| r["principal"]["type"] = json!("Robot"),
-            UnknownEntityType,
-            "principal.type",
-        ),
-        (
-            "unknown resource type",
-            |r| r["resource"]["type"] = json!("Robot"),
-            UnknownEntityType,
-            "resource.type",
-        ),
+        ("unknown principal type", |r| r["principal"]["type"] = json!("Robot"), UnknownEntityType, "principal.type"),
+        ("unknown resource type", |r| r["resource"]["type"] = json!("Robot"), UnknownEntityType, "resource.type"),
         (
             "unknown ancestor type",
             |r| r["principal"]["ancestors"][1]["type"] = json!("Guild"),
             UnknownEntityType,
             "principal.ancestors[1]",
         ),
-        (
-            "unknown action",
-            |r| r["action"] = json!("delete"),
-            UnknownAction,
-            "action",
-        ),
+        ("unknown action", |r| r["action"] = json!("delete"), UnknownAction, "action"),
         (
             "action not for the principal type",
             |r| {
@@ -191,12 +167,7 @@ fn malformed() -> Vec<(&'static str, Edit, ErrorKind, &'static str)> {
             ActionNotApplicable,
             "principal.type",
         ),
-        (
-            "action not for the resource type",
-            |r| r["action"] = json!("export"),
-            ActionNotApplicable,
-            "resource.type",
-        ),
+        ("action not for the resource type", |r| r["action"] = json!("export"), ActionNotApplicable, "resource.type"),
         (
             "ancestor that cannot contain the entity",
             |r| r["principal"]["ancestors"][0] = json!({"type": "Model", "id": "m"}),
@@ -215,36 +186,21 @@ fn malformed() -> Vec<(&'static str, Edit, ErrorKind, &'static str)> {
             MissingAttribute,
             "principal.clearance",
         ),
-        (
-            "missing context attribute",
-            |r| remove(&mut r["context"], "mtls"),
-            MissingAttribute,
-            "context.mtls",
-        ),
+        ("missing context attribute", |r| remove(&mut r["context"], "mtls"), MissingAttribute, "context.mtls"),
         (
             "missing nested attribute",
             |r| remove(&mut r["principal"]["attributes"]["device"], "managed"),
             MissingAttribute,
             "principal.device.managed",
         ),
-        (
-            "null required attribute",
-            |r| r["principal"]["attributes"]["risk"] = Json::Null,
-            NullValue,
-            "principal.risk",
-        ),
+        ("null required attribute", |r| r["principal"]["attributes"]["risk"] = Json::Null, NullValue, "principal.risk"),
         (
             "null optional attribute",
             |r| r["principal"]["attributes"]["mfa_age"] = Json::Null,
             NullValue,
             "principal.mfa_age",
         ),
-        (
-            "null optional context attribute",
-            |r| r["context"]["budget"] = Json::Null,
-            NullValue,
-            "context.budget",
-        ),
+        ("null optional context attribute", |r| r["context"]["budget"] = Json::Null, NullValue, "context.budget"),
         (
             "null nested optional attribute",
             |r| r["principal"]["attributes"]["device"]["patch_age_days"] = Json::Null,
@@ -257,24 +213,14 @@ fn malformed() -> Vec<(&'static str, Edit, ErrorKind, &'static str)> {
             NullValue,
             "resource.tags[1]",
         ),
-        (
-            "wrong type: string for Bool",
-            |r| r["context"]["mtls"] = json!("true"),
-            WrongType,
-            "context.mtls",
-        ),
+        ("wrong type: string for Bool", |r| r["context"]["mtls"] = json!("true"), WrongType, "context.mtls"),
         (
             "wrong type: number for String",
             |r| r["resource"]["attributes"]["family"] = json!(4),
             WrongType,
             "resource.family",
         ),
-        (
-            "wrong type: string for Int",
-            |r| r["context"]["rpm"] = json!("100"),
-            WrongType,
-            "context.rpm",
-        ),
+        ("wrong type: string for Int", |r| r["context"]["rpm"] = json!("100"), WrongType, "context.rpm"),
         (
             "wrong type: scalar for Set",
             |r| r["principal"]["attributes"]["roles"] = json!("admin"),
@@ -317,30 +263,15 @@ fn malformed() -> Vec<(&'static str, Edit, ErrorKind, &'static str)> {
             WrongType,
             "principal.manager",
         ),
-        (
-            "fraction for Int",
-            |r| r["context"]["rpm"] = json!(1.5),
-            NotAnInteger,
-            "context.rpm",
-        ),
-        (
-            "float for Int",
-            |r| r["context"]["rpm"] = json!(100.0),
-            NotAnInteger,
-            "context.rpm",
-        ),
+        ("fraction for Int", |r| r["context"]["rpm"] = json!(1.5), NotAnInteger, "context.rpm"),
+        ("float for Int", |r| r["context"]["rpm"] = json!(100.0), NotAnInteger, "context.rpm"),
         (
             "integer above i64",
             |r| r["context"]["rpm"] = json!(9_223_372_036_854_775_808u64),
             IntegerOutOfRange,
             "context.rpm",
         ),
-        (
-            "integer beyond 64 bits",
-            |r| r["context"]["rpm"] = json!(1e20),
-            IntegerOutOfRange,
-            "context.rpm",
-        ),
+        ("integer beyond 64 bits", |r| r["context"]["rpm"] = json!(1e20), IntegerOutOfRange, "context.rpm"),
         (
             "above the declared range",
             |r| r["principal"]["attributes"]["risk"] = json!(101),
@@ -359,36 +290,16 @@ fn malformed() -> Vec<(&'static str, Edit, ErrorKind, &'static str)> {
             UnknownEnumValue,
             "principal.clearance",
         ),
-        (
-            "unknown enum value",
-            |r| r["context"]["zone"] = json!("Corp"),
-            UnknownEnumValue,
-            "context.zone",
-        ),
+        ("unknown enum value", |r| r["context"]["zone"] = json!("Corp"), UnknownEnumValue, "context.zone"),
         (
             "unparseable duration",
             |r| r["principal"]["attributes"]["mfa_age"] = json!("5 minutes"),
             InvalidValue,
             "principal.mfa_age",
         ),
-        (
-            "unparseable timestamp",
-            |r| r["context"]["now"] = json!("2026-01-31 09:30"),
-            InvalidValue,
-            "context.now",
-        ),
-        (
-            "unparseable time of day",
-            |r| r["context"]["start"] = json!("9:30"),
-            InvalidValue,
-            "context.start",
-        ),
-        (
-            "unparseable ip",
-            |r| r["context"]["source_ip"] = json!("10.0.0.300"),
-            InvalidValue,
-            "context.source_ip",
-        ),
+        ("unparseable timestamp", |r| r["context"]["now"] = json!("2026-01-31 09:30"), InvalidValue, "context.now"),
+        ("unparseable time of day", |r| r["context"]["start"] = json!("9:30"), InvalidValue, "context.start"),
+        ("unparseable ip", |r| r["context"]["source_ip"] = json!("10.0.0.300"), InvalidValue, "context.source_ip"),
         (
             "unparseable cidr",
             |r| r["context"]["allowed_net"] = json!("10.0.0.0/40"),
@@ -404,8 +315,10 @@ fn malformed() -> Vec<(&'static str, Edit, ErrorKind, &'static str)> {
     ]
 }
 
-const PERMIT_ALL: &str = r#"@id("P-ALL") @reason("everything goes") permit (principal, action, resource) obligate notify_security;"#;
-const FORBID_ALL: &str = r#"@id("F-ALL") @reason("nothing goes") forbid (principal, action, resource) obligate quarantine(for: 15m);"#;
+const PERMIT_ALL: &str =
+    r#"@id("P-ALL") @reason("everything goes") permit (principal, action, resource) obligate notify_security;"#;
+const FORBID_ALL: &str =
+    r#"@id("F-ALL") @reason("nothing goes") forbid (principal, action, resource) obligate quarantine(for: 15m);"#;
 
 #[test]
 fn fail_closed_matrix() {
@@ -414,27 +327,15 @@ fn fail_closed_matrix() {
     // The good request is decided, so a deny below is the validation's doing.
     assert!(decide(&permit_all, &good()).is_allow());
     let forbidden = decide(&forbid_all, &good());
-    assert_eq!(
-        (ids(&forbidden), forbidden.obligations.len()),
-        (vec!["F-ALL"], 1)
-    );
+    assert_eq!((ids(&forbidden), forbidden.obligations.len()), (vec!["F-ALL"], 1));
     for (name, edit, kind, path) in malformed() {
         let request = with(edit);
         for (policy, p) in [("permit-all", &permit_all), ("forbid-all", &forbid_all)] {
             let d = decide(p, &request);
             assert_fail_closed(&d);
-            let found: Vec<(ErrorKind, Option<&str>)> = d
-                .errors
-                .iter()
-                .map(|e| (e.kind, e.path.as_deref()))
-                .collect();
+            let found: Vec<(ErrorKind, Option<&str>)> = d.errors.iter().map(|e| (e.kind, e.path.as_deref())).collect();
             assert_eq!(found, vec![(kind, Some(path))], "{name} against {policy}");
-            assert!(
-                d.errors
-                    .iter()
-                    .all(|e| e.rule.is_none() && !e.message.is_empty()),
-                "{name}: {d:?}"
-            );
+            assert!(d.errors.iter().all(|e| e.rule.is_none() && !e.message.is_empty()), "{name}: {d:?}");
         }
     }
 }
@@ -475,11 +376,7 @@ fn validation_covers_attributes_no_rule_reads_and_reports_them_all() {
     });
     let d = decide(&p, &request);
     assert_fail_closed(&d);
-    let found: Vec<(ErrorKind, &str)> = d
-        .errors
-        .iter()
-        .map(|e| (e.kind, e.path.as_deref().unwrap_or("")))
-        .collect();
+    let found: Vec<(ErrorKind, &str)> = d.errors.iter().map(|e| (e.kind, e.path.as_deref().unwrap_or(""))).collect();
     assert_eq!(
         found,
         vec![
@@ -515,13 +412,7 @@ fn error_messages_are_sentences_with_backticked_names() {
     });
     let d = decide(&p, &request);
     let messages: Vec<&str> = d.errors.iter().map(|e| e.message.as_str()).collect();
-    assert_eq!(
-        messages,
-        vec![
-            "unknown action `delete`",
-            "required attribute `clearance` is missing"
-        ]
-    );
+    assert_eq!(messages, vec!["unknown action `delete`", "required attribute `clearance` is missing"]);
 }
 
 // ------------------------------------------------------------ obligations
@@ -568,10 +459,7 @@ fn obligations_follow_the_determining_rules() {
     // Deny by forbid: the forbids' obligations only, the equal durations
     // once.
     let deny = decide(&p, &with(|r| r["context"]["zone"] = json!("partner")));
-    assert_eq!(
-        (deny.decision, ids(&deny)),
-        (Outcome::Deny, vec!["F1", "F2"])
-    );
+    assert_eq!((deny.decision, ids(&deny)), (Outcome::Deny, vec!["F1", "F2"]));
     assert_eq!(deny.reasons, vec!["partner zone"]);
     let rendered = serde_json::to_value(&deny.obligations).expect("json");
     assert_eq!(
@@ -612,33 +500,16 @@ fn overflow_in_a_permit_or_a_forbid_fails_closed_naming_the_rule() {
     );
     let d2 = |rpm: i64| decide(&p2, &with(|r| r["context"]["rpm"] = json!(rpm)));
     let fine = d2(100);
-    assert_eq!(
-        (fine.decision, ids(&fine)),
-        (Outcome::Allow, vec!["OK", "P-OV"])
-    );
+    assert_eq!((fine.decision, ids(&fine)), (Outcome::Allow, vec!["OK", "P-OV"]));
     let permit_overflows = d2(1000);
     assert_fail_closed(&permit_overflows);
-    assert_eq!(
-        error_rules(&permit_overflows),
-        vec![(ErrorKind::Overflow, "P-OV")]
-    );
+    assert_eq!(error_rules(&permit_overflows), vec![(ErrorKind::Overflow, "P-OV")]);
     let both = d2(4_000_000_000);
     assert_fail_closed(&both);
-    assert_eq!(
-        error_rules(&both),
-        vec![(ErrorKind::Overflow, "F-OV"), (ErrorKind::Overflow, "P-OV")]
-    );
+    assert_eq!(error_rules(&both), vec![(ErrorKind::Overflow, "F-OV"), (ErrorKind::Overflow, "P-OV")]);
     let forbid_only = d2(-4_000_000_000);
-    assert_eq!(
-        error_rules(&forbid_only),
-        vec![(ErrorKind::Overflow, "F-OV")]
-    );
-    assert!(
-        forbid_only
-            .errors
-            .iter()
-            .all(|e| e.path.is_none() && e.message == "integer overflow")
-    );
+    assert_eq!(error_rules(&forbid_only), vec![(ErrorKind::Overflow, "F-OV")]);
+    assert!(forbid_only.errors.iter().all(|e| e.path.is_none() && e.message == "integer overflow"));
 }
 
 #[test]
@@ -664,11 +535,7 @@ fn duration_and_timestamp_overflow() {
     );
     assert_eq!(
         error_rules(&d),
-        vec![
-            (ErrorKind::Overflow, "F-DUR"),
-            (ErrorKind::Overflow, "F-NEG"),
-            (ErrorKind::Overflow, "F-TS")
-        ]
+        vec![(ErrorKind::Overflow, "F-DUR"), (ErrorKind::Overflow, "F-NEG"), (ErrorKind::Overflow, "F-TS")]
     );
 }
 
@@ -738,27 +605,15 @@ forbid (principal, action: infer, resource: Model)
 "#,
     );
     let allow = decide(&p, &good());
-    assert_eq!(
-        (allow.decision, ids(&allow)),
-        (Outcome::Allow, vec!["AI-010", "AI-011"])
-    );
+    assert_eq!((allow.decision, ids(&allow)), (Outcome::Allow, vec!["AI-010", "AI-011"]));
     assert_eq!(
         serde_json::to_value(&allow.obligations).expect("json"),
         json!([{"name": "redact", "args": {"field": "email"}}])
     );
-    let stale = decide(
-        &p,
-        &with(|r| r["principal"]["attributes"]["mfa_age"] = json!("16m")),
-    );
-    assert_eq!(
-        (stale.decision, ids(&stale)),
-        (Outcome::Deny, vec!["ZT-001"])
-    );
+    let stale = decide(&p, &with(|r| r["principal"]["attributes"]["mfa_age"] = json!("16m")));
+    assert_eq!((stale.decision, ids(&stale)), (Outcome::Deny, vec!["ZT-001"]));
     assert_eq!(stale.reasons, vec!["MFA missing or older than 15 minutes"]);
-    let no_mfa = decide(
-        &p,
-        &with(|r| remove(&mut r["principal"]["attributes"], "mfa_age")),
-    );
+    let no_mfa = decide(&p, &with(|r| remove(&mut r["principal"]["attributes"], "mfa_age")));
     assert_eq!(ids(&no_mfa), vec!["ZT-001"]);
     let fast = decide(
         &p,
@@ -767,10 +622,7 @@ forbid (principal, action: infer, resource: Model)
             r["principal"]["attributes"]["mfa_age"] = json!("1h");
         }),
     );
-    assert_eq!(
-        (ids(&fast), fast.reasons.len()),
-        (vec!["AS-003", "ZT-001"], 2)
-    );
+    assert_eq!((ids(&fast), fast.reasons.len()), (vec!["AS-003", "ZT-001"], 2));
     assert_eq!(
         serde_json::to_value(&fast.obligations).expect("json"),
         json!([{"name": "quarantine", "args": {"for": "15m"}}])
@@ -798,13 +650,7 @@ forbid (principal, action: infer, resource: Model)
     );
     assert_eq!(
         outsider,
-        Decision {
-            decision: Outcome::Deny,
-            rules: vec![],
-            reasons: vec![],
-            obligations: vec![],
-            errors: vec![]
-        }
+        Decision { decision: Outcome::Deny, rules: vec![], reasons: vec![], obligations: vec![], errors: vec![] }
     );
     let partner_net = decide(
         &p,
@@ -846,10 +692,8 @@ def minus(a: Int, b: Int) -> Int = a - b;
     );
     let d = decide(&p, &good());
     assert!(d.errors.is_empty(), "{d:?}");
-    let expected = vec![
-        "E01", "E02", "E03", "E04", "E05", "E06", "E07", "E08", "E09", "E10", "E13", "E16", "E17",
-        "E18", "E19",
-    ];
+    let expected =
+        vec!["E01", "E02", "E03", "E04", "E05", "E06", "E07", "E08", "E09", "E10", "E13", "E16", "E17", "E18", "E19"];
     assert_eq!(ids(&d), expected);
     let other = decide(
         &p,
@@ -863,10 +707,8 @@ def minus(a: Int, b: Int) -> Int = a - b;
     );
     // E06: 18:30 UTC is out of hours; E10: 9.5 hours later; E13: patched
     // device; E14: all over nothing; E15: any over nothing.
-    let expected: Vec<&str> = vec![
-        "E01", "E02", "E03", "E04", "E05", "E07", "E08", "E09", "E11", "E12", "E14", "E16", "E17",
-        "E18", "E19",
-    ];
+    let expected: Vec<&str> =
+        vec!["E01", "E02", "E03", "E04", "E05", "E07", "E08", "E09", "E11", "E12", "E14", "E16", "E17", "E18", "E19"];
     assert_eq!(ids(&other), expected);
     let limits = decide(&p, &with(|r| r["context"]["limits"] = json!([5, 20, 5])));
     assert!(ids(&limits).contains(&"E14") && ids(&limits).contains(&"E15"));
@@ -879,26 +721,28 @@ fn entity_valued_attributes_are_references() {
     let p = program(
         r#"
 @id("SCOPE") permit (principal: Agent, action, resource) when principal.scopes.contains(Zone.corp) && principal.owner == User::"alice";
-@id("OWNER") permit (principal: Agent, action: embed, resource) when principal.owner.clearance >= resource.tier;
 "#,
     );
-    let agent = |action: &str| {
+    let agent = |action: &str, owner: &str| {
         with(|r| {
             r["action"] = json!(action);
             r["principal"] = json!({"type": "Agent", "id": "bot", "attributes": {
-                "owner": {"type": "User", "id": "alice"}, "scopes": ["corp", "partner", "corp"]}});
+                "owner": {"type": "User", "id": owner}, "scopes": ["corp", "partner", "corp"]}});
         })
     };
-    let d = decide(&p, &agent("infer"));
+    let d = decide(&p, &agent("infer", "alice"));
     assert_eq!((d.decision, ids(&d)), (Outcome::Allow, vec!["SCOPE"]));
+    let d = decide(&p, &agent("infer", "bob"));
+    assert_eq!(d.decision, Outcome::Deny);
     // The request carries attributes for the principal and the resource
-    // only: reading an attribute of another entity fails closed.
-    let d = decide(&p, &agent("embed"));
-    assert_fail_closed(&d);
-    assert_eq!(
-        error_rules(&d),
-        vec![(ErrorKind::MissingAttribute, "OWNER")]
-    );
+    // only, so the checker rejects reading an attribute of another entity.
+    let compilation = ward_compiler::compile(vec![(
+        "refs.ward".to_owned(),
+        format!(
+            "{SCHEMA}\n@id(\"OWNER\") permit (principal: Agent, action: embed, resource) when principal.owner.clearance >= resource.tier;"
+        ),
+    )]);
+    assert!(compilation.diagnostics.iter().any(|d| d.code.as_str() == "E0218"));
 }
 
 // ------------------------------------------------------------- properties
@@ -941,11 +785,7 @@ const POOL: &[(&str, bool, &str)] = &[
         false,
         r#"@id("OV-1") permit (principal, action, resource) when context.rpm + 9223372036854775000 > 0 obligate redact(field: "ov");"#,
     ),
-    (
-        "OV-2",
-        true,
-        r#"@id("OV-2") forbid (principal, action, resource) when context.rpm < 0 && context.rpm * 4 < 0;"#,
-    ),
+    ("OV-2", true, r#"@id("OV-2") forbid (principal, action, resource) when context.rpm < 0 && context.rpm * 4 < 0;"#),
     (
         "ZN-1",
         true,
@@ -959,17 +799,11 @@ const POOL: &[(&str, bool, &str)] = &[
 ];
 
 fn is_forbid(id: &str) -> bool {
-    POOL.iter()
-        .any(|(i, forbid, _)| *i == id.trim_end_matches("-copy") && *forbid)
+    POOL.iter().any(|(i, forbid, _)| *i == id.trim_end_matches("-copy") && *forbid)
 }
 
 fn request_strategy() -> impl Strategy<Value = Json> {
-    let levels = prop_oneof![
-        Just("public"),
-        Just("internal"),
-        Just("confidential"),
-        Just("restricted")
-    ];
+    let levels = prop_oneof![Just("public"), Just("internal"), Just("confidential"), Just("restricted")];
     let rpm = prop_oneof![
         0i64..1000,
         Just(i64::MAX),
@@ -979,17 +813,8 @@ fn request_strategy() -> impl Strategy<Value = Json> {
         any::<i64>()
     ];
     (
-        (
-            levels.clone(),
-            levels,
-            proptest::option::of(0i64..40),
-            0i64..=100,
-        ),
-        (
-            prop_oneof![Just("corp"), Just("partner"), Just("internet")],
-            any::<bool>(),
-            rpm,
-        ),
+        (levels.clone(), levels, proptest::option::of(0i64..40), 0i64..=100),
+        (prop_oneof![Just("corp"), Just("partner"), Just("internet")], any::<bool>(), rpm),
         (
             proptest::sample::subsequence(vec!["admin", "ml-engineer", "reviewer", "lead"], 0..=4),
             any::<bool>(),
@@ -997,39 +822,31 @@ fn request_strategy() -> impl Strategy<Value = Json> {
         ),
         prop_oneof![Just("infer"), Just("embed"), Just("train")],
     )
-        .prop_map(
-            |(
-                (clearance, tier, mfa_minutes, risk),
-                (zone, mtls, rpm),
-                (roles, in_ml, family),
-                action,
-            )| {
-                with(|r| {
-                    let attrs = &mut r["principal"]["attributes"];
-                    attrs["clearance"] = json!(clearance);
-                    attrs["risk"] = json!(risk);
-                    attrs["roles"] = json!(roles);
-                    match mfa_minutes {
-                        Some(m) => attrs["mfa_age"] = json!(format!("{m}m")),
-                        None => remove(attrs, "mfa_age"),
-                    }
-                    if !in_ml {
-                        r["principal"]["ancestors"] = json!([{"type": "Group", "id": "staff"}]);
-                    }
-                    r["resource"]["attributes"]["tier"] = json!(tier);
-                    r["resource"]["attributes"]["family"] = json!(family);
-                    r["context"]["zone"] = json!(zone);
-                    r["context"]["mtls"] = json!(mtls);
-                    r["context"]["rpm"] = json!(rpm);
-                    r["action"] = json!(action);
-                })
-            },
-        )
+        .prop_map(|((clearance, tier, mfa_minutes, risk), (zone, mtls, rpm), (roles, in_ml, family), action)| {
+            with(|r| {
+                let attrs = &mut r["principal"]["attributes"];
+                attrs["clearance"] = json!(clearance);
+                attrs["risk"] = json!(risk);
+                attrs["roles"] = json!(roles);
+                match mfa_minutes {
+                    Some(m) => attrs["mfa_age"] = json!(format!("{m}m")),
+                    None => remove(attrs, "mfa_age"),
+                }
+                if !in_ml {
+                    r["principal"]["ancestors"] = json!([{"type": "Group", "id": "staff"}]);
+                }
+                r["resource"]["attributes"]["tier"] = json!(tier);
+                r["resource"]["attributes"]["family"] = json!(family);
+                r["context"]["zone"] = json!(zone);
+                r["context"]["mtls"] = json!(mtls);
+                r["context"]["rpm"] = json!(rpm);
+                r["action"] = json!(action);
+            })
+        })
 }
 
 fn subset_strategy() -> impl Strategy<Value = Vec<usize>> {
-    proptest::sample::subsequence((0..POOL.len()).collect::<Vec<_>>(), 0..=POOL.len())
-        .prop_shuffle()
+    proptest::sample::subsequence((0..POOL.len()).collect::<Vec<_>>(), 0..=POOL.len()).prop_shuffle()
 }
 
 fn texts(picks: &[usize]) -> Vec<&'static str> {

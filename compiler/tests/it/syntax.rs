@@ -73,11 +73,7 @@ impl Erase for StrLit {
 
 impl Erase for File {
     fn erase(&mut self) {
-        let File {
-            package,
-            imports,
-            items,
-        } = self;
+        let File { package, imports, items } = self;
         package.erase();
         imports.erase();
         items.erase();
@@ -86,12 +82,7 @@ impl Erase for File {
 
 impl Erase for Import {
     fn erase(&mut self) {
-        let Import {
-            package,
-            names,
-            alias,
-            span,
-        } = self;
+        let Import { package, names, alias, span } = self;
         package.erase();
         names.erase();
         alias.erase();
@@ -102,98 +93,46 @@ impl Erase for Import {
 impl Erase for Item {
     fn erase(&mut self) {
         match self {
-            Item::Entity(EntityDecl {
-                docs: _,
-                name,
-                parents,
-                attrs,
-                span,
-            }) => {
+            Item::Entity(EntityDecl { docs: _, name, parents, attrs, span }) => {
                 name.erase();
                 parents.erase();
                 attrs.erase();
                 span.erase();
             }
-            Item::Enum(EnumDecl {
-                docs: _,
-                name,
-                values,
-                span,
-            })
-            | Item::Level(LevelDecl {
-                docs: _,
-                name,
-                values,
-                span,
-            }) => {
+            Item::Enum(EnumDecl { docs: _, name, values, span })
+            | Item::Level(LevelDecl { docs: _, name, values, span }) => {
                 name.erase();
                 values.erase();
                 span.erase();
             }
-            Item::Type(TypeDecl {
-                docs: _,
-                name,
-                ty,
-                span,
-            }) => {
+            Item::Type(TypeDecl { docs: _, name, ty, span }) => {
                 name.erase();
                 ty.erase();
                 span.erase();
             }
-            Item::Action(ActionDecl {
-                docs: _,
-                names,
-                principals,
-                resources,
-                span,
-            }) => {
+            Item::Action(ActionDecl { docs: _, names, principals, resources, span }) => {
                 names.erase();
                 principals.erase();
                 resources.erase();
                 span.erase();
             }
-            Item::Context(ContextDecl {
-                docs: _,
-                attrs,
-                span,
-            }) => {
+            Item::Context(ContextDecl { docs: _, attrs, span }) => {
                 attrs.erase();
                 span.erase();
             }
-            Item::Obligation(ObligationDecl {
-                docs: _,
-                name,
-                params,
-                span,
-            }) => {
+            Item::Obligation(ObligationDecl { docs: _, name, params, span }) => {
                 name.erase();
                 params.erase();
                 span.erase();
             }
-            Item::Def(DefDecl {
-                docs: _,
-                name,
-                params,
-                ret,
-                body,
-                span,
-            }) => {
+            Item::Def(DefDecl { docs: _, name, params, ret, body, span }) => {
                 name.erase();
                 params.erase();
                 ret.erase();
                 body.erase();
                 span.erase();
             }
-            Item::Rule(Rule {
-                docs: _,
-                annotations,
-                effect: _,
-                effect_span,
-                scope,
-                conditions,
-                obligations,
-                span,
-            }) => {
+            Item::Rule(Rule { docs: _, annotations, effect: _, effect_span, scope, conditions, obligations, span }) => {
                 annotations.erase();
                 effect_span.erase();
                 scope.erase();
@@ -208,13 +147,7 @@ impl Erase for Item {
 
 impl Erase for AttrDecl {
     fn erase(&mut self) {
-        let AttrDecl {
-            docs: _,
-            name,
-            ty,
-            optional: _,
-            span,
-        } = self;
+        let AttrDecl { docs: _, name, ty, optional: _, span } = self;
         name.erase();
         ty.erase();
         span.erase();
@@ -258,12 +191,7 @@ impl Erase for Annotation {
 
 impl Erase for Scope {
     fn erase(&mut self) {
-        let Scope {
-            principal,
-            action,
-            resource,
-            span,
-        } = self;
+        let Scope { principal, action, resource, span } = self;
         principal.erase();
         action.erase();
         resource.erase();
@@ -273,11 +201,7 @@ impl Erase for Scope {
 
 impl Erase for EntityScope {
     fn erase(&mut self) {
-        let EntityScope {
-            ty,
-            constraint,
-            span,
-        } = self;
+        let EntityScope { ty, constraint, span } = self;
         ty.erase();
         match constraint {
             Some(ScopeConstraint::Eq(e) | ScopeConstraint::In(e)) => e.erase(),
@@ -289,11 +213,7 @@ impl Erase for EntityScope {
 
 impl Erase for ActionScope {
     fn erase(&mut self) {
-        let ActionScope {
-            actions,
-            list: _,
-            span,
-        } = self;
+        let ActionScope { actions, list: _, span } = self;
         actions.erase();
         span.erase();
     }
@@ -301,11 +221,7 @@ impl Erase for ActionScope {
 
 impl Erase for Condition {
     fn erase(&mut self) {
-        let Condition {
-            when: _,
-            expr,
-            span,
-        } = self;
+        let Condition { when: _, expr, span } = self;
         expr.erase();
         span.erase();
     }
@@ -395,31 +311,17 @@ fn erased<T: Erase + Clone>(t: &T) -> T {
 
 /// The repository root (the compiler crate's parent).
 fn repo_root() -> PathBuf {
-    FsPath::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
+    FsPath::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
 
 /// Parses printed text and checks that it gives back `expected` and prints
 /// identically again.
 fn assert_round_trip(expected: &File, printed: &str) {
     let parsed = parser::parse(FileId(0), printed);
-    assert!(
-        parsed.diagnostics.is_empty(),
-        "printed text does not parse:\n{printed}\n{:#?}",
-        parsed.diagnostics
-    );
+    assert!(parsed.diagnostics.is_empty(), "printed text does not parse:\n{printed}\n{:#?}", parsed.diagnostics);
     let reparsed = erased(&parsed.file);
-    assert_eq!(
-        &reparsed, expected,
-        "round trip changed the tree; printed:\n{printed}"
-    );
-    assert_eq!(
-        print_file(&parsed.file),
-        printed,
-        "printing is not idempotent"
-    );
+    assert_eq!(&reparsed, expected, "round trip changed the tree; printed:\n{printed}");
+    assert_eq!(print_file(&parsed.file), printed, "printing is not idempotent");
     for line in printed.lines() {
         assert_eq!(line.trim_end(), line, "trailing whitespace in:\n{printed}");
     }
@@ -428,15 +330,8 @@ fn assert_round_trip(expected: &File, printed: &str) {
 fn assert_expr_round_trip(expected: &Expr) {
     let printed = print_expr(expected);
     let (parsed, diagnostics) = parser::parse_expr(FileId(0), &printed);
-    assert!(
-        diagnostics.is_empty(),
-        "printed text does not parse:\n{printed}\n{diagnostics:#?}"
-    );
-    assert_eq!(
-        &erased(&parsed),
-        expected,
-        "round trip changed the tree; printed:\n{printed}"
-    );
+    assert!(diagnostics.is_empty(), "printed text does not parse:\n{printed}\n{diagnostics:#?}");
+    assert_eq!(&erased(&parsed), expected, "round trip changed the tree; printed:\n{printed}");
     assert_eq!(print_expr(&parsed), printed, "printing is not idempotent");
 }
 
@@ -448,11 +343,7 @@ fn print_src_expr(src: &str) -> String {
 
 fn print_src(src: &str) -> String {
     let parsed = parser::parse(FileId(0), src);
-    assert!(
-        parsed.diagnostics.is_empty(),
-        "{src}: {:#?}",
-        parsed.diagnostics
-    );
+    assert!(parsed.diagnostics.is_empty(), "{src}: {:#?}", parsed.diagnostics);
     print_file(&parsed.file)
 }
 
@@ -479,14 +370,8 @@ fn prints_minimal_parentheses() {
         ("(a + b).c", "(a + b).c"),
         ("(if a then b else c) || d", "(if a then b else c) || d"),
         ("a || (let x = 1; x)", "a || (let x = 1; x)"),
-        (
-            "let x = if a then b else c; let y = x; y",
-            "let x = if a then b else c; let y = x; y",
-        ),
-        (
-            "f(let x = 1; x, y => y && z)",
-            "f(let x = 1; x, y => y && z)",
-        ),
+        ("let x = if a then b else c; let y = x; y", "let x = if a then b else c; let y = x; y"),
+        ("f(let x = 1; x, y => y && z)", "f(let x = 1; x, y => y && z)"),
         ("(a || b)::\"id\"", "(a || b)::\"id\""),
         ("data.Group::\"g\"", "data.Group::\"g\""),
     ];
@@ -515,10 +400,7 @@ fn prints_negative_literals_so_they_read_back() {
         ("90m", "1h30m"),
         ("0ms", "0s"),
         ("1_000", "1000"),
-        (
-            "100000000000000000000000d",
-            "8640000000000000000000000000000ms",
-        ),
+        ("100000000000000000000000d", "8640000000000000000000000000000ms"),
     ];
     for (src, want) in cases {
         assert_eq!(print_src_expr(src), want, "{src}");
@@ -633,10 +515,8 @@ fn is_keyword(s: &str) -> bool {
 /// An identifier that is not a keyword.
 fn ident_name() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec![
-            "a", "x", "User", "Zone", "corp", "Set", "Int", "_", "_1", "ip"
-        ])
-        .prop_map(str::to_owned),
+        prop::sample::select(vec!["a", "x", "User", "Zone", "corp", "Set", "Int", "_", "_1", "ip"])
+            .prop_map(str::to_owned),
         "[A-Za-z_][A-Za-z0-9_]{0,7}".prop_filter("not a keyword", |s| !is_keyword(s)),
         // Long names make lines overflow, so that the layout breaks them.
         "[a-z_]{20,32}",
@@ -644,47 +524,29 @@ fn ident_name() -> impl Strategy<Value = String> {
 }
 
 fn ident() -> impl Strategy<Value = Ident> {
-    ident_name().prop_map(|name| Ident {
-        name,
-        span: Span::default(),
-    })
+    ident_name().prop_map(|name| Ident { name, span: Span::default() })
 }
 
 /// A name where the grammar also accepts keywords (attributes, parameters).
 fn any_name() -> impl Strategy<Value = Ident> {
-    let soft: Vec<&str> = KEYWORDS
-        .iter()
-        .copied()
-        .filter(|k| !matches!(*k, "true" | "false"))
-        .collect();
+    let soft: Vec<&str> = KEYWORDS.iter().copied().filter(|k| !matches!(*k, "true" | "false")).collect();
     prop_oneof![
         3 => ident_name(),
         1 => prop::sample::select(soft).prop_map(str::to_owned),
     ]
-    .prop_map(|name| Ident {
-        name,
-        span: Span::default(),
-    })
+    .prop_map(|name| Ident { name, span: Span::default() })
 }
 
 fn path() -> impl Strategy<Value = Path> {
-    prop::collection::vec(ident(), 1..=3).prop_map(|segments| Path {
-        segments,
-        span: Span::default(),
-    })
+    prop::collection::vec(ident(), 1..=3).prop_map(|segments| Path { segments, span: Span::default() })
 }
 
 /// Strings with the characters that need escaping over-represented.
 fn string() -> impl Strategy<Value = String> {
-    let special = prop::sample::select(vec![
-        '"', '\\', '*', '\n', '\t', '\r', '\0', '\u{7f}', '\u{1b}', ' ', 'é', '/', '{', 'u',
-    ]);
+    let special =
+        prop::sample::select(vec!['"', '\\', '*', '\n', '\t', '\r', '\0', '\u{7f}', '\u{1b}', ' ', 'é', '/', '{', 'u']);
     prop::collection::vec(
-        prop_oneof![
-            any::<char>(),
-            special,
-            "[a-z]".prop_map(|s| s.chars().next().unwrap_or('a'))
-        ],
+        prop_oneof![any::<char>(), special, "[a-z]".prop_map(|s| s.chars().next().unwrap_or('a'))],
         0..8,
     )
     .prop_map(|cs| cs.into_iter().collect())
@@ -704,8 +566,7 @@ fn int() -> impl Strategy<Value = i128> {
 fn docs() -> impl Strategy<Value = Option<String>> {
     prop::option::weighted(
         0.3,
-        prop::collection::vec("[ -~é]{0,12}".prop_map(|l| l.trim_end().to_owned()), 1..=3)
-            .prop_map(|ls| ls.join("\n")),
+        prop::collection::vec("[ -~é]{0,12}".prop_map(|l| l.trim_end().to_owned()), 1..=3).prop_map(|ls| ls.join("\n")),
     )
 }
 
@@ -725,18 +586,12 @@ fn pattern() -> impl Strategy<Value = Pattern> {
                 },
             }
         }
-        Pattern {
-            parts,
-            span: Span::default(),
-        }
+        Pattern { parts, span: Span::default() }
     })
 }
 
 fn e(kind: ExprKind) -> Expr {
-    Expr {
-        kind,
-        span: Span::default(),
-    }
+    Expr { kind, span: Span::default() }
 }
 
 fn leaf_expr() -> impl Strategy<Value = Expr> {
@@ -805,25 +660,15 @@ fn plain_type() -> BoxedStrategy<TypeExpr> {
     ];
     leaf.prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
-            inner
-                .clone()
-                .prop_map(|t| TypeExpr::Set(Box::new(t), Span::default())),
-            prop::collection::vec(attr_with(inner, false), 0..3)
-                .prop_map(|fs| TypeExpr::Record(fs, Span::default())),
+            inner.clone().prop_map(|t| TypeExpr::Set(Box::new(t), Span::default())),
+            prop::collection::vec(attr_with(inner, false), 0..3).prop_map(|fs| TypeExpr::Record(fs, Span::default())),
         ]
     })
     .boxed()
 }
 
-fn attr_with(
-    ty: impl Strategy<Value = TypeExpr>,
-    with_docs: bool,
-) -> impl Strategy<Value = AttrDecl> {
-    let docs = if with_docs {
-        docs().boxed()
-    } else {
-        Just(None).boxed()
-    };
+fn attr_with(ty: impl Strategy<Value = TypeExpr>, with_docs: bool) -> impl Strategy<Value = AttrDecl> {
+    let docs = if with_docs { docs().boxed() } else { Just(None).boxed() };
     (docs, any_name(), ty, any::<bool>()).prop_map(|(docs, name, ty, optional)| AttrDecl {
         docs,
         name,
@@ -852,11 +697,7 @@ fn attr(levels: u32) -> BoxedStrategy<AttrDecl> {
 }
 
 fn param() -> impl Strategy<Value = Param> {
-    (any_name(), plain_type()).prop_map(|(name, ty)| Param {
-        name,
-        ty,
-        span: Span::default(),
-    })
+    (any_name(), plain_type()).prop_map(|(name, ty)| Param { name, ty, span: Span::default() })
 }
 
 fn entity_scope() -> impl Strategy<Value = EntityScope> {
@@ -877,44 +718,28 @@ fn action_scope() -> impl Strategy<Value = ActionScope> {
         path().prop_map(|p| (vec![p], false)),
         prop::collection::vec(path(), 0..3).prop_map(|ps| (ps, true)),
     ]
-    .prop_map(|(actions, list)| ActionScope {
-        actions,
-        list,
-        span: Span::default(),
-    })
+    .prop_map(|(actions, list)| ActionScope { actions, list, span: Span::default() })
 }
 
 fn rule() -> impl Strategy<Value = Rule> {
-    let annotation =
-        (any_name(), prop::option::of(string())).prop_map(|(name, value)| Annotation {
-            name,
-            value: value.map(|value| StrLit {
-                value,
-                span: Span::default(),
-            }),
-            span: Span::default(),
-        });
-    let scope = (entity_scope(), action_scope(), entity_scope()).prop_map(
-        |(principal, action, resource)| Scope {
-            principal,
-            action,
-            resource,
-            span: Span::default(),
-        },
-    );
-    let condition = (any::<bool>(), expr()).prop_map(|(when, expr)| Condition {
-        when,
-        expr,
+    let annotation = (any_name(), prop::option::of(string())).prop_map(|(name, value)| Annotation {
+        name,
+        value: value.map(|value| StrLit { value, span: Span::default() }),
         span: Span::default(),
     });
-    let named_arg =
-        (any_name(), expr_strategy(2, 6)).prop_map(|(name, value)| NamedArg { name, value });
-    let call =
-        (path(), prop::collection::vec(named_arg, 0..3)).prop_map(|(name, args)| ObligationCall {
-            name,
-            args,
-            span: Span::default(),
-        });
+    let scope = (entity_scope(), action_scope(), entity_scope()).prop_map(|(principal, action, resource)| Scope {
+        principal,
+        action,
+        resource,
+        span: Span::default(),
+    });
+    let condition = (any::<bool>(), expr()).prop_map(|(when, expr)| Condition { when, expr, span: Span::default() });
+    let named_arg = (any_name(), expr_strategy(2, 6)).prop_map(|(name, value)| NamedArg { name, value });
+    let call = (path(), prop::collection::vec(named_arg, 0..3)).prop_map(|(name, args)| ObligationCall {
+        name,
+        args,
+        span: Span::default(),
+    });
     (
         docs(),
         prop::collection::vec(annotation, 0..3),
@@ -923,22 +748,16 @@ fn rule() -> impl Strategy<Value = Rule> {
         prop::collection::vec(condition, 0..3),
         prop::collection::vec(call, 0..3),
     )
-        .prop_map(
-            |(docs, annotations, permit, scope, conditions, obligations)| Rule {
-                docs,
-                annotations,
-                effect: if permit {
-                    Effect::Permit
-                } else {
-                    Effect::Forbid
-                },
-                effect_span: Span::default(),
-                scope,
-                conditions,
-                obligations,
-                span: Span::default(),
-            },
-        )
+        .prop_map(|(docs, annotations, permit, scope, conditions, obligations)| Rule {
+            docs,
+            annotations,
+            effect: if permit { Effect::Permit } else { Effect::Forbid },
+            effect_span: Span::default(),
+            scope,
+            conditions,
+            obligations,
+            span: Span::default(),
+        })
 }
 
 fn item() -> impl Strategy<Value = Item> {
@@ -969,27 +788,10 @@ fn item() -> impl Strategy<Value = Item> {
 }
 
 fn file() -> impl Strategy<Value = File> {
-    let import = (
-        path(),
-        prop::option::of(prop::collection::vec(ident(), 0..3)),
-        prop::option::of(ident()),
-    )
-        .prop_map(|(package, names, alias)| Import {
-            package,
-            names,
-            alias,
-            span: Span::default(),
-        });
-    (
-        prop::option::of(path()),
-        prop::collection::vec(import, 0..3),
-        prop::collection::vec(item(), 0..5),
-    )
-        .prop_map(|(package, imports, items)| File {
-            package,
-            imports,
-            items,
-        })
+    let import = (path(), prop::option::of(prop::collection::vec(ident(), 0..3)), prop::option::of(ident()))
+        .prop_map(|(package, names, alias)| Import { package, names, alias, span: Span::default() });
+    (prop::option::of(path()), prop::collection::vec(import, 0..3), prop::collection::vec(item(), 0..5))
+        .prop_map(|(package, imports, items)| File { package, imports, items })
 }
 
 /// Text built from Ward's tokens, good and bad, which reaches deeper into
@@ -1060,8 +862,7 @@ fn token_soup() -> impl Strategy<Value = String> {
     ]);
     let word = prop::sample::select(words);
     let sep = prop::sample::select(vec![" ", "", "\n"]);
-    prop::collection::vec((word, sep), 0..48)
-        .prop_map(|ws| ws.into_iter().flat_map(|(w, s)| [w, s]).collect())
+    prop::collection::vec((word, sep), 0..48).prop_map(|ws| ws.into_iter().flat_map(|(w, s)| [w, s]).collect())
 }
 
 fn config(cases: u32) -> ProptestConfig {
@@ -1126,20 +927,14 @@ proptest! {
 #[test]
 fn parser_does_not_overflow_on_i128_min() {
     let _ = parser::parse_expr(FileId(0), "-170141183460469231731687303715884105728");
-    let _ = parser::parse(
-        FileId(0),
-        "package a\ntype T = Int[-170141183460469231731687303715884105728..]\n",
-    );
+    let _ = parser::parse(FileId(0), "package a\ntype T = Int[-170141183460469231731687303715884105728..]\n");
 }
 
 /// Known parser bug: literals of 2^127 or more wrap around to negative
 /// values (`u128 as i128`), so the checker cannot report them as out of range.
 #[test]
 fn huge_literals_do_not_wrap_to_negative() {
-    for src in [
-        "340282366920938463463374607431768211455",
-        "99999999999999999999999999999999999999999d",
-    ] {
+    for src in ["340282366920938463463374607431768211455", "99999999999999999999999999999999999999999d"] {
         let (e, _) = parser::parse_expr(FileId(0), src);
         match e.kind {
             ExprKind::Int(n) | ExprKind::Duration(n) => assert!(n > 0, "{src} parsed as {n}"),
@@ -1183,11 +978,7 @@ fn repository_ward_files() -> Vec<PathBuf> {
 #[test]
 fn repository_ward_files_parse_and_round_trip() {
     let files = repository_ward_files();
-    assert!(
-        !files.is_empty(),
-        "no .ward files found under {}",
-        repo_root().display()
-    );
+    assert!(!files.is_empty(), "no .ward files found under {}", repo_root().display());
     let mut round_tripped = 0;
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
@@ -1197,20 +988,12 @@ fn repository_ward_files_parse_and_round_trip() {
             let _ = print_file(&parsed.file);
             continue;
         }
-        assert!(
-            parsed.diagnostics.is_empty(),
-            "{}: {:#?}",
-            path.display(),
-            parsed.diagnostics
-        );
+        assert!(parsed.diagnostics.is_empty(), "{}: {:#?}", path.display(), parsed.diagnostics);
         let printed = print_file(&parsed.file);
         assert_round_trip(&erased(&parsed.file), &printed);
         round_tripped += 1;
     }
-    assert!(
-        round_tripped * 2 >= files.len(),
-        "most repository files should round-trip"
-    );
+    assert!(round_tripped * 2 >= files.len(), "most repository files should round-trip");
 }
 
 // ------------------------------------------------------------------ diagnostics corpus
@@ -1233,11 +1016,7 @@ fn diagnostic_corpus() {
         let text = std::fs::read_to_string(&path).unwrap();
         let shown_name = format!("tests/corpus/diagnostics/{name}.ward");
         let compilation = ward_compiler::compile(vec![(shown_name.clone(), text.clone())]);
-        let rendered = ward_compiler::diagnostics::render(
-            &compilation.sources,
-            &compilation.diagnostics,
-            false,
-        );
+        let rendered = ward_compiler::diagnostics::render(&compilation.sources, &compilation.diagnostics, false);
         let mut snapshot = format!("--- {shown_name}\n");
         for (i, line) in text.lines().enumerate() {
             let line = format!("{:>3} | {line}", i + 1);
@@ -1285,8 +1064,5 @@ fn check_markers(name: &str, text: &str) {
         .collect();
     expected.sort();
     actual.sort();
-    assert_eq!(
-        actual, expected,
-        "{name}: syntax diagnostics (line, code) differ from the `//~` markers"
-    );
+    assert_eq!(actual, expected, "{name}: syntax diagnostics (line, code) differ from the `//~` markers");
 }
