@@ -66,10 +66,7 @@ fn main() {
     assert!(decision.is_allow(), "{decision:?}");
     println!("decision: {}", serde_json::to_string(&decision).unwrap());
 
-    let n: u32 = std::env::var("BENCH_ITERATIONS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(200_000);
+    let n: u32 = std::env::var("BENCH_ITERATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(200_000);
     time("encode (validate + encode)", n, || {
         black_box(module.encode(black_box(&request)).unwrap());
     });
@@ -94,16 +91,8 @@ fn main() {
     let artifact = runtime.precompile(&wasm).unwrap();
     let start = Instant::now();
     runtime.load(&wasm).unwrap();
-    println!(
-        "{:<44} {:>8.2} ms",
-        "load (compile)",
-        start.elapsed().as_secs_f64() * 1e3
-    );
+    println!("{:<44} {:>8.2} ms", "load (compile)", start.elapsed().as_secs_f64() * 1e3);
     let start = Instant::now();
     runtime.load_precompiled(&artifact).unwrap();
-    println!(
-        "{:<44} {:>8.2} ms",
-        "load_precompiled",
-        start.elapsed().as_secs_f64() * 1e3
-    );
+    println!("{:<44} {:>8.2} ms", "load_precompiled", start.elapsed().as_secs_f64() * 1e3);
 }

@@ -7,20 +7,12 @@ use crate::schema::Schema;
 
 /// A deny with one error.
 pub(crate) fn deny(kind: ErrorKind, message: impl Into<String>) -> Decision {
-    Decision::fail_closed(vec![DecisionError {
-        kind,
-        path: None,
-        rule: None,
-        message: message.into(),
-    }])
+    Decision::fail_closed(vec![DecisionError { kind, path: None, rule: None, message: message.into() }])
 }
 
 /// A deny for a module that answered outside the ABI.
 pub(crate) fn invalid_answer(message: impl std::fmt::Display) -> Decision {
-    deny(
-        ErrorKind::MalformedRequest,
-        format!("the decision module gave an invalid answer: {message}"),
-    )
+    deny(ErrorKind::MalformedRequest, format!("the decision module gave an invalid answer: {message}"))
 }
 
 /// Whether `status` comes with rule indices.
@@ -41,10 +33,7 @@ pub(crate) fn check(schema: &Schema, status: i32, indices: &mut Vec<u32>) -> Res
     }
     for &i in indices.iter() {
         let Some(rule) = rules.get(i as usize) else {
-            return Err(invalid_answer(format!(
-                "rule index {i} is out of range ({} rules)",
-                rules.len()
-            )));
+            return Err(invalid_answer(format!("rule index {i} is out of range ({} rules)", rules.len())));
         };
         let expected = match status {
             status::ALLOW => Some(Effect::Permit),
@@ -52,10 +41,7 @@ pub(crate) fn check(schema: &Schema, status: i32, indices: &mut Vec<u32>) -> Res
             _ => None,
         };
         if expected.is_some_and(|e| e != rule.effect) {
-            return Err(invalid_answer(format!(
-                "status {status} names rule `{}` of the other effect",
-                rule.id
-            )));
+            return Err(invalid_answer(format!("status {status} names rule `{}` of the other effect", rule.id)));
         }
     }
     let rank = |i: u32| schema.id_rank.get(i as usize).copied().unwrap_or(0);
@@ -76,37 +62,21 @@ pub(crate) fn decision(schema: &Schema, status: i32, indices: &[u32]) -> Decisio
         status::ALLOW | status::DENY_FORBID => {
             let mut which: Vec<u32> = Vec::new();
             for &i in indices {
-                which.extend(
-                    schema
-                        .rule_obligations
-                        .get(i as usize)
-                        .into_iter()
-                        .flatten(),
-                );
+                which.extend(schema.rule_obligations.get(i as usize).into_iter().flatten());
             }
             which.sort_unstable();
             which.dedup();
-            let obligations = which
-                .iter()
-                .filter_map(|&o| schema.obligations.get(o as usize).cloned())
-                .collect();
+            let obligations = which.iter().filter_map(|&o| schema.obligations.get(o as usize).cloned()).collect();
             let mut ids = Vec::with_capacity(indices.len());
             let mut reasons = Vec::new();
             for group in groups() {
                 ids.push(group.first().map_or("", |&i| id(i)).to_owned());
                 // Should rules sharing an id differ in reason, the least one.
-                let reason = group
-                    .iter()
-                    .filter_map(|&i| rules.get(i as usize)?.reason.as_deref())
-                    .min();
+                let reason = group.iter().filter_map(|&i| rules.get(i as usize)?.reason.as_deref()).min();
                 reasons.extend(reason.map(str::to_owned));
             }
             Decision {
-                decision: if status == status::ALLOW {
-                    Outcome::Allow
-                } else {
-                    Outcome::Deny
-                },
+                decision: if status == status::ALLOW { Outcome::Allow } else { Outcome::Deny },
                 rules: ids,
                 reasons,
                 obligations,
@@ -124,10 +94,7 @@ pub(crate) fn decision(schema: &Schema, status: i32, indices: &[u32]) -> Decisio
                 })
                 .collect(),
         ),
-        status::BAD_INPUT => deny(
-            ErrorKind::MalformedRequest,
-            "the decision module could not read the request",
-        ),
+        status::BAD_INPUT => deny(ErrorKind::MalformedRequest, "the decision module could not read the request"),
         other => invalid_answer(format!("unknown status {other}")),
     }
 }
@@ -148,11 +115,7 @@ pub struct Verdict<'e> {
 impl Verdict<'_> {
     /// Allow or deny. Anything but a well-formed allow answer is a deny.
     pub fn outcome(&self) -> Outcome {
-        if self.is_allow() {
-            Outcome::Allow
-        } else {
-            Outcome::Deny
-        }
+        if self.is_allow() { Outcome::Allow } else { Outcome::Deny }
     }
 
     /// Whether the request is allowed (the determining rules' obligations

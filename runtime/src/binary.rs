@@ -27,9 +27,7 @@ fn read_u32(bytes: &[u8], pos: &mut usize) -> Option<u32> {
 pub(crate) fn custom_sections<'a>(wasm: &'a [u8], name: &str) -> Result<Vec<&'a [u8]>, LoadError> {
     let invalid = |what: &str| LoadError::InvalidWasm(what.to_owned());
     if wasm.get(..8) != Some(&HEADER[..]) {
-        return Err(invalid(
-            "missing the WebAssembly module header (magic number and version 1)",
-        ));
+        return Err(invalid("missing the WebAssembly module header (magic number and version 1)"));
     }
     let mut found = Vec::new();
     let mut pos = 8;
@@ -37,14 +35,11 @@ pub(crate) fn custom_sections<'a>(wasm: &'a [u8], name: &str) -> Result<Vec<&'a 
         let id = wasm[pos];
         pos += 1;
         let size = read_u32(wasm, &mut pos).ok_or_else(|| invalid("malformed section size"))?;
-        let end = pos
-            .checked_add(size as usize)
-            .filter(|&end| end <= wasm.len());
+        let end = pos.checked_add(size as usize).filter(|&end| end <= wasm.len());
         let end = end.ok_or_else(|| invalid("a section extends past the end of the module"))?;
         if id == 0 {
             let mut at = pos;
-            let len = read_u32(&wasm[..end], &mut at)
-                .ok_or_else(|| invalid("malformed custom section name"))?;
+            let len = read_u32(&wasm[..end], &mut at).ok_or_else(|| invalid("malformed custom section name"))?;
             let name_end = at.checked_add(len as usize).filter(|&e| e <= end);
             let name_end = name_end.ok_or_else(|| invalid("malformed custom section name"))?;
             if &wasm[at..name_end] == name.as_bytes() {
@@ -94,11 +89,7 @@ mod tests {
             assert_eq!(pos, bytes.len());
         }
         let mut pos = 0;
-        assert_eq!(
-            read_u32(&[0xff, 0xff, 0xff, 0xff, 0x7f], &mut pos),
-            None,
-            "more than 32 bits"
-        );
+        assert_eq!(read_u32(&[0xff, 0xff, 0xff, 0xff, 0x7f], &mut pos), None, "more than 32 bits");
         let mut pos = 0;
         assert_eq!(read_u32(&[0x80], &mut pos), None, "truncated");
     }
@@ -108,19 +99,10 @@ mod tests {
         let mut wasm = HEADER.to_vec();
         append_custom_section(&mut wasm, "other", b"x");
         append_custom_section(&mut wasm, "ward.manifest", b"{}");
-        assert_eq!(
-            custom_sections(&wasm, "ward.manifest"),
-            Ok(vec![&b"{}"[..]])
-        );
+        assert_eq!(custom_sections(&wasm, "ward.manifest"), Ok(vec![&b"{}"[..]]));
         assert_eq!(custom_sections(&wasm, "nothing"), Ok(vec![]));
         wasm.pop();
-        assert!(
-            custom_sections(&wasm, "ward.manifest").is_err(),
-            "truncated section"
-        );
-        assert!(
-            custom_sections(b"\0asm\x02\0\0\0", "x").is_err(),
-            "bad version"
-        );
+        assert!(custom_sections(&wasm, "ward.manifest").is_err(), "truncated section");
+        assert!(custom_sections(b"\0asm\x02\0\0\0", "x").is_err(), "bad version");
     }
 }

@@ -47,12 +47,7 @@ pub(crate) fn encode(
     buf: &mut Vec<u8>,
     scratch: &mut Scratch,
 ) -> Result<(), Vec<DecisionError>> {
-    let mut encoder = Encoder {
-        schema,
-        buf,
-        errors: Vec::new(),
-        order: std::mem::take(&mut scratch.order),
-    };
+    let mut encoder = Encoder { schema, buf, errors: Vec::new(), order: std::mem::take(&mut scratch.order) };
     encoder.request(request);
     scratch.order = encoder.order;
     let mut errors = encoder.errors;
@@ -70,12 +65,7 @@ pub(crate) fn encode(
 
 /// The error for a request that cannot fit in the module's memory.
 pub(crate) fn too_large() -> DecisionError {
-    DecisionError {
-        kind: ErrorKind::MalformedRequest,
-        path: None,
-        rule: None,
-        message: "request too large".to_owned(),
-    }
+    DecisionError { kind: ErrorKind::MalformedRequest, path: None, rule: None, message: "request too large".to_owned() }
 }
 
 struct Encoder<'s, 'b> {
@@ -88,10 +78,7 @@ struct Encoder<'s, 'b> {
 /// Stores `bytes` at `at` when the buffer has room (it always has for a valid
 /// request; a request with errors is discarded anyway).
 fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
-    if let Some(dest) = at
-        .checked_add(bytes.len())
-        .and_then(|end| buf.get_mut(at..end))
-    {
+    if let Some(dest) = at.checked_add(bytes.len()).and_then(|end| buf.get_mut(at..end)) {
         dest.copy_from_slice(bytes);
     }
 }
@@ -162,12 +149,7 @@ fn json_integer(value: &Value) -> Result<i64, ErrorKind> {
 
 impl<'s> Encoder<'s, '_> {
     fn error(&mut self, kind: ErrorKind, path: &Path<'_>, message: String) {
-        self.errors.push(DecisionError {
-            kind,
-            path: Some(path.to_string()),
-            rule: None,
-            message,
-        });
+        self.errors.push(DecisionError { kind, path: Some(path.to_string()), rule: None, message });
     }
 
     fn request(&mut self, request: &Request) {
@@ -183,10 +165,8 @@ impl<'s> Encoder<'s, '_> {
         let resource_type = Path::Field(&resource_path, "type");
         let principal = self.entity_type(&request.principal.ty, &principal_type);
         let resource = self.entity_type(&request.resource.ty, &resource_type);
-        let action = schema
-            .action_index
-            .get(request.action.as_str())
-            .and_then(|&i| Some((i, layout.actions.get(i as usize)?)));
+        let action =
+            schema.action_index.get(request.action.as_str()).and_then(|&i| Some((i, layout.actions.get(i as usize)?)));
         match action {
             None => self.error(
                 ErrorKind::UnknownAction,
@@ -196,62 +176,28 @@ impl<'s> Encoder<'s, '_> {
             Some((index, action)) => {
                 put_i32(self.buf, 0, index as i32);
                 for (ty, allowed, path, data, role) in [
-                    (
-                        principal,
-                        &action.principals,
-                        &principal_type,
-                        &request.principal,
-                        "principal",
-                    ),
-                    (
-                        resource,
-                        &action.resources,
-                        &resource_type,
-                        &request.resource,
-                        "resource",
-                    ),
+                    (principal, &action.principals, &principal_type, &request.principal, "principal"),
+                    (resource, &action.resources, &resource_type, &request.resource, "resource"),
                 ] {
                     if ty.is_some_and(|t| !allowed.contains(&t)) {
                         self.error(
                             ErrorKind::ActionNotApplicable,
                             path,
-                            format!(
-                                "action `{}` does not apply to {role} type `{}`",
-                                action.name, data.ty
-                            ),
+                            format!("action `{}` does not apply to {role} type `{}`", action.name, data.ty),
                         );
                     }
                 }
             }
         }
-        self.entity(
-            layout.principal_offset as usize,
-            &request.principal,
-            principal,
-            &principal_path,
-        );
-        self.entity(
-            layout.resource_offset as usize,
-            &request.resource,
-            resource,
-            &resource_path,
-        );
-        self.fields(
-            layout.context_offset as usize,
-            &layout.context,
-            &request.context,
-            &Path::Root("context"),
-        );
+        self.entity(layout.principal_offset as usize, &request.principal, principal, &principal_path);
+        self.entity(layout.resource_offset as usize, &request.resource, resource, &resource_path);
+        self.fields(layout.context_offset as usize, &layout.context, &request.context, &Path::Root("context"));
     }
 
     fn entity_type(&mut self, name: &str, path: &Path<'_>) -> Option<u32> {
         let found = self.schema.entity_index.get(name).copied();
         if found.is_none() {
-            self.error(
-                ErrorKind::UnknownEntityType,
-                path,
-                format!("unknown entity type `{name}`"),
-            );
+            self.error(ErrorKind::UnknownEntityType, path, format!("unknown entity type `{name}`"));
         }
         found
     }
@@ -282,10 +228,7 @@ impl<'s> Encoder<'s, '_> {
                     self.error(
                         ErrorKind::InvalidAncestor,
                         &at,
-                        format!(
-                            "an entity of type `{}` cannot be in an entity of type `{}`",
-                            data.ty, ancestor.ty
-                        ),
+                        format!("an entity of type `{}` cannot be in an entity of type `{}`", data.ty, ancestor.ty),
                     );
                 }
             }
@@ -293,9 +236,7 @@ impl<'s> Encoder<'s, '_> {
         }
         if ok {
             let id = |i: u32| data.ancestors.get(i as usize).map_or("", |a| a.id.as_str());
-            sort_distinct(&mut order, |a, b| {
-                a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1)))
-            });
+            sort_distinct(&mut order, |a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1))));
             let start = self.set_array(base + 16, order.len(), 16);
             for (k, &(t, i)) in order.iter().enumerate() {
                 let slot = start + 16 * k;
@@ -312,13 +253,7 @@ impl<'s> Encoder<'s, '_> {
     }
 
     /// The fields of an entity, record or the context, stored relative to `base`.
-    fn fields(
-        &mut self,
-        base: usize,
-        fields: &[FieldLayout],
-        values: &Map<String, Value>,
-        path: &Path<'_>,
-    ) {
+    fn fields(&mut self, base: usize, fields: &[FieldLayout], values: &Map<String, Value>, path: &Path<'_>) {
         for field in fields {
             let at = Path::Field(path, &field.name);
             match values.get(field.name.as_str()) {
@@ -332,11 +267,7 @@ impl<'s> Encoder<'s, '_> {
                     }
                 }
                 Some(Value::Null) => {
-                    self.error(
-                        ErrorKind::NullValue,
-                        &at,
-                        format!("the attribute `{}` is null", field.name),
-                    );
+                    self.error(ErrorKind::NullValue, &at, format!("the attribute `{}` is null", field.name));
                 }
                 Some(value) => {
                     let valid = self.value(base + field.offset as usize, &field.ty, value, &at);
@@ -376,11 +307,7 @@ impl<'s> Encoder<'s, '_> {
     fn text<'v>(&mut self, ty: &TypeLayout, value: &'v Value, path: &Path<'_>) -> Option<&'v str> {
         let text = value.as_str();
         if text.is_none() {
-            self.error(
-                ErrorKind::WrongType,
-                path,
-                format!("expected {}", describe(ty)),
-            );
+            self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
         }
         text
     }
@@ -409,44 +336,22 @@ impl<'s> Encoder<'s, '_> {
                     self.error(
                         ErrorKind::OutOfDeclaredRange,
                         path,
-                        format!(
-                            "{n} is outside the declared range {}..{}",
-                            bound(min),
-                            bound(max)
-                        ),
+                        format!("{n} is outside the declared range {}..{}", bound(min), bound(max)),
                     );
                     return None;
                 }
                 return Some(n);
             }
-            TypeLayout::Duration => self
-                .text(ty, value, path)
-                .map(|t| (t, values::parse_duration(t))),
-            TypeLayout::Timestamp => self
-                .text(ty, value, path)
-                .map(|t| (t, values::parse_timestamp(t))),
-            TypeLayout::TimeOfDay => self
-                .text(ty, value, path)
-                .map(|t| (t, values::parse_time_of_day(t))),
+            TypeLayout::Duration => self.text(ty, value, path).map(|t| (t, values::parse_duration(t))),
+            TypeLayout::Timestamp => self.text(ty, value, path).map(|t| (t, values::parse_timestamp(t))),
+            TypeLayout::TimeOfDay => self.text(ty, value, path).map(|t| (t, values::parse_time_of_day(t))),
             TypeLayout::Enum { id } => {
                 let text = self.text(ty, value, path)?;
                 let schema: &'s Schema = self.schema;
-                let index = schema
-                    .enum_index
-                    .get(*id as usize)
-                    .and_then(|values| values.get(text));
+                let index = schema.enum_index.get(*id as usize).and_then(|values| values.get(text));
                 if index.is_none() {
-                    let name = schema
-                        .manifest
-                        .schema
-                        .enums
-                        .get(*id as usize)
-                        .map_or("", |e| e.name.as_str());
-                    self.error(
-                        ErrorKind::UnknownEnumValue,
-                        path,
-                        format!("`{text}` is not a value of `{name}`"),
-                    );
+                    let name = schema.manifest.schema.enums.get(*id as usize).map_or("", |e| e.name.as_str());
+                    self.error(ErrorKind::UnknownEnumValue, path, format!("`{text}` is not a value of `{name}`"));
                 }
                 return index.map(|&i| i64::from(i));
             }
@@ -454,11 +359,7 @@ impl<'s> Encoder<'s, '_> {
         };
         let (text, parsed) = parsed?;
         if parsed.is_none() {
-            self.error(
-                ErrorKind::InvalidValue,
-                path,
-                format!("`{text}` is not {}", describe(ty)),
-            );
+            self.error(ErrorKind::InvalidValue, path, format!("`{text}` is not {}", describe(ty)));
         }
         parsed
     }
@@ -477,11 +378,7 @@ impl<'s> Encoder<'s, '_> {
             Some((t, id))
         });
         let Some((name, id)) = parts else {
-            self.error(
-                ErrorKind::WrongType,
-                path,
-                format!("expected {}", describe(ty)),
-            );
+            self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
             return None;
         };
         let t = self.entity_type(name, path)?;
@@ -489,22 +386,12 @@ impl<'s> Encoder<'s, '_> {
             let schema: &'s Schema = self.schema;
             let allowed: Vec<&str> = types
                 .iter()
-                .filter_map(|&t| {
-                    schema
-                        .manifest
-                        .schema
-                        .entity_types
-                        .get(t as usize)
-                        .map(|e| e.name.as_str())
-                })
+                .filter_map(|&t| schema.manifest.schema.entity_types.get(t as usize).map(|e| e.name.as_str()))
                 .collect();
             self.error(
                 ErrorKind::WrongType,
                 path,
-                format!(
-                    "an entity of type `{name}` is not allowed here (expected {})",
-                    allowed.join(" or ")
-                ),
+                format!("an entity of type `{name}` is not allowed here (expected {})", allowed.join(" or ")),
             );
             return None;
         }
@@ -520,24 +407,19 @@ impl<'s> Encoder<'s, '_> {
                     true
                 }
                 None => {
-                    self.error(
-                        ErrorKind::WrongType,
-                        path,
-                        format!("expected {}", describe(ty)),
-                    );
+                    self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
                     false
                 }
             },
-            TypeLayout::Int { .. }
-            | TypeLayout::Duration
-            | TypeLayout::Timestamp
-            | TypeLayout::TimeOfDay => match self.number(ty, value, path) {
-                Some(n) => {
-                    put(self.buf, at, &n.to_le_bytes());
-                    true
+            TypeLayout::Int { .. } | TypeLayout::Duration | TypeLayout::Timestamp | TypeLayout::TimeOfDay => {
+                match self.number(ty, value, path) {
+                    Some(n) => {
+                        put(self.buf, at, &n.to_le_bytes());
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
             TypeLayout::Enum { .. } => match self.number(ty, value, path) {
                 Some(n) => {
                     put_i32(self.buf, at, n as i32);
@@ -557,11 +439,7 @@ impl<'s> Encoder<'s, '_> {
                     return false;
                 };
                 let Some(addr) = values::parse_ip(text) else {
-                    self.error(
-                        ErrorKind::InvalidValue,
-                        path,
-                        format!("`{text}` is not {}", describe(ty)),
-                    );
+                    self.error(ErrorKind::InvalidValue, path, format!("`{text}` is not {}", describe(ty)));
                     return false;
                 };
                 let (version, high, low) = address_halves(addr);
@@ -575,11 +453,7 @@ impl<'s> Encoder<'s, '_> {
                     return false;
                 };
                 let Some(range) = values::parse_cidr(text) else {
-                    self.error(
-                        ErrorKind::InvalidValue,
-                        path,
-                        format!("`{text}` is not {}", describe(ty)),
-                    );
+                    self.error(ErrorKind::InvalidValue, path, format!("`{text}` is not {}", describe(ty)));
                     return false;
                 };
                 let (version, high, low) = address_halves(range.network);
@@ -600,11 +474,7 @@ impl<'s> Encoder<'s, '_> {
             TypeLayout::Set { element } => match value.as_array() {
                 Some(items) => self.set(at, element, items, path),
                 None => {
-                    self.error(
-                        ErrorKind::WrongType,
-                        path,
-                        format!("expected {}", describe(ty)),
-                    );
+                    self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
                     false
                 }
             },
@@ -615,11 +485,7 @@ impl<'s> Encoder<'s, '_> {
                     self.errors.len() == before
                 }
                 None => {
-                    self.error(
-                        ErrorKind::WrongType,
-                        path,
-                        format!("expected {}", describe(ty)),
-                    );
+                    self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
                     false
                 }
             },
@@ -634,19 +500,13 @@ impl<'s> Encoder<'s, '_> {
         for (i, item) in items.iter().enumerate() {
             let at = Path::Index(path, i);
             if item.is_null() {
-                self.error(
-                    ErrorKind::NullValue,
-                    &at,
-                    "a set element is null".to_owned(),
-                );
+                self.error(ErrorKind::NullValue, &at, "a set element is null".to_owned());
                 ok = false;
                 continue;
             }
             let key = match element {
                 TypeLayout::String => self.text(element, item, &at).map(|_| 0),
-                TypeLayout::Entity { types } => self
-                    .entity_ref(element, types, item, &at)
-                    .map(|(t, _)| i64::from(t)),
+                TypeLayout::Entity { types } => self.entity_ref(element, types, item, &at).map(|(t, _)| i64::from(t)),
                 _ => self.number(element, item, &at),
             };
             match key {
@@ -657,18 +517,13 @@ impl<'s> Encoder<'s, '_> {
         if ok {
             let text = |i: u32| -> &str {
                 let item = items.get(i as usize);
-                let item = if matches!(element, TypeLayout::Entity { .. }) {
-                    item.and_then(|v| v.get("id"))
-                } else {
-                    item
-                };
+                let item =
+                    if matches!(element, TypeLayout::Entity { .. }) { item.and_then(|v| v.get("id")) } else { item };
                 item.and_then(Value::as_str).unwrap_or("")
             };
             match element {
                 TypeLayout::String | TypeLayout::Entity { .. } => {
-                    sort_distinct(&mut order, |a, b| {
-                        a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1)))
-                    });
+                    sort_distinct(&mut order, |a, b| a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1))));
                 }
                 _ => sort_distinct(&mut order, |a, b| a.0.cmp(&b.0)),
             }

@@ -68,35 +68,17 @@ impl fmt::Display for LoadError {
             LoadError::Engine(e) => write!(f, "cannot create the WebAssembly engine: {e}"),
             LoadError::InvalidWasm(e) => write!(f, "not a valid WebAssembly module: {e}"),
             LoadError::HasImports { import } => {
-                write!(
-                    f,
-                    "a decision module must not import anything, but this one imports `{import}`"
-                )
+                write!(f, "a decision module must not import anything, but this one imports `{import}`")
             }
             LoadError::MissingExport { name } => write!(f, "the module does not export `{name}`"),
-            LoadError::WrongExport {
-                name,
-                expected,
-                found,
-            } => {
-                write!(
-                    f,
-                    "the export `{name}` must be {expected}, but it is {found}"
-                )
+            LoadError::WrongExport { name, expected, found } => {
+                write!(f, "the export `{name}` must be {expected}, but it is {found}")
             }
             LoadError::MissingManifest => {
-                write!(
-                    f,
-                    "the module has no `{}` custom section",
-                    ward_types::manifest::MANIFEST_SECTION
-                )
+                write!(f, "the module has no `{}` custom section", ward_types::manifest::MANIFEST_SECTION)
             }
             LoadError::DuplicateManifest => {
-                write!(
-                    f,
-                    "the module has more than one `{}` custom section",
-                    ward_types::manifest::MANIFEST_SECTION
-                )
+                write!(f, "the module has more than one `{}` custom section", ward_types::manifest::MANIFEST_SECTION)
             }
             LoadError::InvalidManifest(e) => write!(f, "the module's manifest is invalid: {e}"),
             LoadError::InconsistentManifest(e) => {
@@ -106,10 +88,9 @@ impl fmt::Display for LoadError {
                 f,
                 "the module uses decision-module ABI version {module}, but this runtime supports version {supported}"
             ),
-            LoadError::AbiVersionMismatch { manifest, export } => write!(
-                f,
-                "the manifest declares ABI version {manifest} but `ward_abi_version` returns {export}"
-            ),
+            LoadError::AbiVersionMismatch { manifest, export } => {
+                write!(f, "the manifest declares ABI version {manifest} but `ward_abi_version` returns {export}")
+            }
             LoadError::Instantiation(e) => write!(f, "cannot instantiate the module: {e}"),
             LoadError::InvalidArtifact(e) => {
                 write!(f, "not a usable precompiled decision module: {e}")

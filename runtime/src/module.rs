@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use ward_types::manifest::{MANIFEST_SECTION, Manifest};
 use ward_types::{Decision, DecisionError, ErrorKind, Request};
 use wasmtime::{
-    Config, Engine, ExternType, Instance, Memory, OptLevel, Store, StoreLimits, StoreLimitsBuilder,
-    Trap, TypedFunc, ValType,
+    Config, Engine, ExternType, Instance, Memory, OptLevel, Store, StoreLimits, StoreLimitsBuilder, Trap, TypedFunc,
+    ValType,
 };
 
 use crate::answer::{self, Verdict};
@@ -29,10 +29,7 @@ pub struct Limits {
 impl Default for Limits {
     /// 10 million units of fuel per decision; 64 MiB of module memory.
     fn default() -> Limits {
-        Limits {
-            fuel: 10_000_000,
-            max_memory: 64 << 20,
-        }
+        Limits { fuel: 10_000_000, max_memory: 64 << 20 }
     }
 }
 
@@ -48,10 +45,7 @@ impl Limits {
     /// request that would need more is a deny with a `malformed_request`
     /// error; a module whose initial memory is larger is refused.
     pub fn with_max_memory(self, bytes: usize) -> Limits {
-        Limits {
-            max_memory: bytes,
-            ..self
-        }
+        Limits { max_memory: bytes, ..self }
     }
 
     /// Fuel for one decision.
@@ -98,8 +92,7 @@ impl Runtime {
     /// checking its shape, its manifest and its ABI version.
     pub fn load(&self, wasm: &[u8]) -> Result<DecisionModule, LoadError> {
         let schema = manifest_of(wasm)?;
-        let module = wasmtime::Module::new(&self.engine, wasm)
-            .map_err(|e| LoadError::InvalidWasm(format!("{e:#}")))?;
+        let module = wasmtime::Module::new(&self.engine, wasm).map_err(|e| LoadError::InvalidWasm(format!("{e:#}")))?;
         DecisionModule::new(module, schema, self.limits)
     }
 
@@ -109,13 +102,9 @@ impl Runtime {
     /// [`Runtime::load`] checks it.
     pub fn precompile(&self, wasm: &[u8]) -> Result<Vec<u8>, LoadError> {
         let loaded = self.load(wasm)?;
-        let artifact = loaded
-            .shared
-            .module
-            .serialize()
-            .map_err(|e| LoadError::Precompile(format!("{e:#}")))?;
-        let manifest = serde_json::to_vec(&loaded.shared.schema.manifest)
-            .map_err(|e| LoadError::Precompile(e.to_string()))?;
+        let artifact = loaded.shared.module.serialize().map_err(|e| LoadError::Precompile(format!("{e:#}")))?;
+        let manifest =
+            serde_json::to_vec(&loaded.shared.schema.manifest).map_err(|e| LoadError::Precompile(e.to_string()))?;
         precompiled::wrap(&self.engine, &manifest, &artifact)
     }
 
@@ -151,14 +140,9 @@ fn manifest_of(wasm: &[u8]) -> Result<Schema, LoadError> {
 fn describe(ty: &ExternType) -> String {
     match ty {
         ExternType::Func(f) => {
-            let list = |types: &mut dyn Iterator<Item = ValType>| {
-                types.map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
-            };
-            format!(
-                "a function ({}) -> ({})",
-                list(&mut f.params()),
-                list(&mut f.results())
-            )
+            let list =
+                |types: &mut dyn Iterator<Item = ValType>| types.map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
+            format!("a function ({}) -> ({})", list(&mut f.params()), list(&mut f.results()))
         }
         ExternType::Memory(m) if m.is_64() => "a 64-bit memory".to_owned(),
         ExternType::Memory(m) if m.is_shared() => "a shared memory".to_owned(),
@@ -180,9 +164,7 @@ const FUNCTIONS: [(&str, usize, &str); 4] = [
 /// Checks imports and exports.
 fn check_shape(module: &wasmtime::Module) -> Result<(), LoadError> {
     if let Some(import) = module.imports().next() {
-        return Err(LoadError::HasImports {
-            import: format!("{}::{}", import.module(), import.name()),
-        });
+        return Err(LoadError::HasImports { import: format!("{}::{}", import.module(), import.name()) });
     }
     match module.get_export("memory") {
         None => return Err(LoadError::MissingExport { name: "memory" }),
@@ -204,11 +186,7 @@ fn check_shape(module: &wasmtime::Module) -> Result<(), LoadError> {
                     && f.results().len() == 1
                     && f.results().all(|t| matches!(t, ValType::I32)) => {}
             Some(other) => {
-                return Err(LoadError::WrongExport {
-                    name,
-                    expected,
-                    found: describe(&other),
-                });
+                return Err(LoadError::WrongExport { name, expected, found: describe(&other) });
             }
         }
     }
@@ -243,34 +221,19 @@ pub struct DecisionModule {
 }
 
 impl DecisionModule {
-    fn new(
-        module: wasmtime::Module,
-        schema: Schema,
-        limits: Limits,
-    ) -> Result<DecisionModule, LoadError> {
+    fn new(module: wasmtime::Module, schema: Schema, limits: Limits) -> Result<DecisionModule, LoadError> {
         check_shape(&module)?;
         let id = NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed);
-        let shared = Arc::new(Shared {
-            id,
-            module,
-            schema,
-            limits,
-        });
+        let shared = Arc::new(Shared { id, module, schema, limits });
         // Instantiate once now: the module must fit the memory cap and agree
         // with its manifest about the ABI version.
         let mut evaluator = Evaluator::from_shared(shared.clone());
         let version = evaluator.abi_version()?;
         let manifest = shared.schema.manifest.abi_version;
         if i64::from(version) != i64::from(manifest) {
-            return Err(LoadError::AbiVersionMismatch {
-                manifest,
-                export: version,
-            });
+            return Err(LoadError::AbiVersionMismatch { manifest, export: version });
         }
-        Ok(DecisionModule {
-            shared,
-            pool: Arc::new(Mutex::new(vec![evaluator])),
-        })
+        Ok(DecisionModule { shared, pool: Arc::new(Mutex::new(vec![evaluator])) })
     }
 
     /// The module's manifest.
@@ -297,30 +260,15 @@ impl DecisionModule {
     /// violations, sorted.
     pub fn encode(&self, request: &Request) -> Result<EncodedRequest, Vec<DecisionError>> {
         let mut bytes = Vec::new();
-        encode::encode(
-            &self.shared.schema,
-            request,
-            &mut bytes,
-            &mut Scratch::default(),
-        )?;
-        Ok(EncodedRequest {
-            module: self.shared.id,
-            bytes,
-        })
+        encode::encode(&self.shared.schema, request, &mut bytes, &mut Scratch::default())?;
+        Ok(EncodedRequest { module: self.shared.id, bytes })
     }
 
     fn with_evaluator(&self, f: impl FnOnce(&mut Evaluator) -> Decision) -> Decision {
-        let pooled = self
-            .pool
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .pop();
+        let pooled = self.pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
         let mut evaluator = pooled.unwrap_or_else(|| Evaluator::from_shared(self.shared.clone()));
         let decision = f(&mut evaluator);
-        self.pool
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(evaluator);
+        self.pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(evaluator);
         decision
     }
 
@@ -384,46 +332,23 @@ pub struct Evaluator {
 
 impl std::fmt::Debug for Evaluator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Evaluator")
-            .field("module", &self.shared.id)
-            .field("live", &self.live.is_some())
-            .finish()
+        f.debug_struct("Evaluator").field("module", &self.shared.id).field("live", &self.live.is_some()).finish()
     }
 }
 
 /// The error of a failed call into the module.
 fn call_error(error: &wasmtime::Error, during: &str) -> DecisionError {
     let (kind, message) = match error.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => (
-            ErrorKind::BudgetExceeded,
-            format!("the evaluation budget ran out during {during}"),
-        ),
-        Some(trap) => (
-            ErrorKind::MalformedRequest,
-            format!("the decision module trapped during {during}: {trap}"),
-        ),
-        None => (
-            ErrorKind::MalformedRequest,
-            format!("the decision module failed during {during}: {error:#}"),
-        ),
+        Some(Trap::OutOfFuel) => (ErrorKind::BudgetExceeded, format!("the evaluation budget ran out during {during}")),
+        Some(trap) => (ErrorKind::MalformedRequest, format!("the decision module trapped during {during}: {trap}")),
+        None => (ErrorKind::MalformedRequest, format!("the decision module failed during {during}: {error:#}")),
     };
-    DecisionError {
-        kind,
-        path: None,
-        rule: None,
-        message,
-    }
+    DecisionError { kind, path: None, rule: None, message }
 }
 
 impl Evaluator {
     fn from_shared(shared: Arc<Shared>) -> Evaluator {
-        Evaluator {
-            shared,
-            live: None,
-            buf: Vec::new(),
-            scratch: Scratch::default(),
-            indices: Vec::new(),
-        }
+        Evaluator { shared, live: None, buf: Vec::new(), scratch: Scratch::default(), indices: Vec::new() }
     }
 
     /// The live instance, instantiating the module if there is none.
@@ -431,9 +356,7 @@ impl Evaluator {
         if self.live.is_none() {
             self.live = Some(self.instantiate()?);
         }
-        self.live
-            .as_mut()
-            .ok_or_else(|| LoadError::Instantiation("no instance".to_owned()))
+        self.live.as_mut().ok_or_else(|| LoadError::Instantiation("no instance".to_owned()))
     }
 
     fn instantiate(&self) -> Result<Live, LoadError> {
@@ -452,18 +375,10 @@ impl Evaluator {
             .get_memory(&mut store, "memory")
             .ok_or_else(|| LoadError::Instantiation("no memory export".to_owned()))?;
         Ok(Live {
-            abi_version: instance
-                .get_typed_func(&mut store, "ward_abi_version")
-                .map_err(failed)?,
-            input: instance
-                .get_typed_func(&mut store, "ward_input")
-                .map_err(failed)?,
-            evaluate: instance
-                .get_typed_func(&mut store, "ward_evaluate")
-                .map_err(failed)?,
-            output: instance
-                .get_typed_func(&mut store, "ward_output")
-                .map_err(failed)?,
+            abi_version: instance.get_typed_func(&mut store, "ward_abi_version").map_err(failed)?,
+            input: instance.get_typed_func(&mut store, "ward_input").map_err(failed)?,
+            evaluate: instance.get_typed_func(&mut store, "ward_evaluate").map_err(failed)?,
+            output: instance.get_typed_func(&mut store, "ward_output").map_err(failed)?,
             memory,
             store,
         })
@@ -472,9 +387,7 @@ impl Evaluator {
     fn abi_version(&mut self) -> Result<i32, LoadError> {
         let fuel = self.shared.limits.fuel;
         let live = self.live()?;
-        let failed = |e: wasmtime::Error| {
-            LoadError::Instantiation(format!("`ward_abi_version` failed: {e:#}"))
-        };
+        let failed = |e: wasmtime::Error| LoadError::Instantiation(format!("`ward_abi_version` failed: {e:#}"));
         live.store.set_fuel(fuel).map_err(failed)?;
         live.abi_version.call(&mut live.store, ()).map_err(failed)
     }
@@ -508,8 +421,7 @@ impl Evaluator {
     /// when only the outcome and the determining rules are needed.
     pub fn evaluate(&mut self, request: &Request) -> Verdict<'_> {
         let mut buf = std::mem::take(&mut self.buf);
-        let answer = match encode::encode(&self.shared.schema, request, &mut buf, &mut self.scratch)
-        {
+        let answer = match encode::encode(&self.shared.schema, request, &mut buf, &mut self.scratch) {
             Ok(()) => self.answer(&buf),
             Err(errors) => Err(Decision::fail_closed(errors)),
         };
@@ -523,19 +435,13 @@ impl Evaluator {
         let answer = if request.module == self.shared.id {
             self.answer(&request.bytes)
         } else {
-            Err(answer::deny(
-                ErrorKind::MalformedRequest,
-                "the request was encoded for another decision module",
-            ))
+            Err(answer::deny(ErrorKind::MalformedRequest, "the request was encoded for another decision module"))
         };
         self.verdict(answer)
     }
 
     fn verdict(&self, answer: Result<i32, Decision>) -> Verdict<'_> {
-        Verdict {
-            schema: &self.shared.schema,
-            answer: answer.map(|status| (status, self.indices.as_slice())),
-        }
+        Verdict { schema: &self.shared.schema, answer: answer.map(|status| (status, self.indices.as_slice())) }
     }
 
     /// Calls the module on an encoded request and checks its answer: the
@@ -577,73 +483,38 @@ impl Evaluator {
         })
     }
 
-    fn call_live(
-        live: &mut Live,
-        fuel: u64,
-        request: &[u8],
-        len: i32,
-        indices: &mut Vec<u32>,
-    ) -> Result<i32, Failure> {
+    fn call_live(live: &mut Live, fuel: u64, request: &[u8], len: i32, indices: &mut Vec<u32>) -> Result<i32, Failure> {
         let store = &mut live.store;
-        store
-            .set_fuel(fuel)
-            .map_err(|e| Failure::Call(call_error(&e, "set-up")))?;
-        let ptr = live
-            .input
-            .call(&mut *store, len)
-            .map_err(|e| Failure::Call(call_error(&e, "`ward_input`")))?;
+        store.set_fuel(fuel).map_err(|e| Failure::Call(call_error(&e, "set-up")))?;
+        let ptr = live.input.call(&mut *store, len).map_err(|e| Failure::Call(call_error(&e, "`ward_input`")))?;
         if ptr == 0 {
-            return Err(Failure::Deny(Decision::fail_closed(vec![
-                encode::too_large(),
-            ])));
+            return Err(Failure::Deny(Decision::fail_closed(vec![encode::too_large()])));
         }
         let start = ptr as u32 as usize;
-        let Some(dest) = live
-            .memory
-            .data_mut(&mut *store)
-            .get_mut(start..start + request.len())
-        else {
-            return Err(Failure::Deny(answer::invalid_answer(
-                "`ward_input` returned a buffer outside its memory",
-            )));
+        let Some(dest) = live.memory.data_mut(&mut *store).get_mut(start..start + request.len()) else {
+            return Err(Failure::Deny(answer::invalid_answer("`ward_input` returned a buffer outside its memory")));
         };
         dest.copy_from_slice(request);
-        let status = live
-            .evaluate
-            .call(&mut *store, len)
-            .map_err(|e| Failure::Call(call_error(&e, "`ward_evaluate`")))?;
+        let status =
+            live.evaluate.call(&mut *store, len).map_err(|e| Failure::Call(call_error(&e, "`ward_evaluate`")))?;
         indices.clear();
         if !answer::has_indices(status) {
             return Ok(status);
         }
-        let out = live
-            .output
-            .call(&mut *store, ())
-            .map_err(|e| Failure::Call(call_error(&e, "`ward_output`")))?;
+        let out = live.output.call(&mut *store, ()).map_err(|e| Failure::Call(call_error(&e, "`ward_output`")))?;
         let memory = live.memory.data(&*store);
         let read = |at: usize| -> Option<u32> {
             let bytes = memory.get(at..at.checked_add(4)?)?;
             Some(u32::from_le_bytes(bytes.try_into().ok()?))
         };
         let out = out as u32 as usize;
-        let outside = || {
-            Failure::Deny(answer::invalid_answer(
-                "the answer is outside the module's memory",
-            ))
-        };
+        let outside = || Failure::Deny(answer::invalid_answer("the answer is outside the module's memory"));
         let count = read(out).ok_or_else(outside)?;
         if count > i32::MAX as u32 {
-            return Err(Failure::Deny(answer::invalid_answer(format!(
-                "a negative rule count ({})",
-                count as i32
-            ))));
+            return Err(Failure::Deny(answer::invalid_answer(format!("a negative rule count ({})", count as i32))));
         }
         let count = count as usize;
-        if count
-            .checked_mul(4)
-            .and_then(|n| n.checked_add(out + 4))
-            .is_none_or(|end| end > memory.len())
-        {
+        if count.checked_mul(4).and_then(|n| n.checked_add(out + 4)).is_none_or(|end| end > memory.len()) {
             return Err(outside());
         }
         indices.reserve(count);

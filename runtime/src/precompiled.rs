@@ -46,8 +46,7 @@ fn fingerprint(engine: &Engine) -> [u8; DIGEST] {
 }
 
 fn push_counted(out: &mut Vec<u8>, bytes: &[u8]) -> Result<(), LoadError> {
-    let len = u32::try_from(bytes.len())
-        .map_err(|_| LoadError::Precompile("the module is too large".to_owned()))?;
+    let len = u32::try_from(bytes.len()).map_err(|_| LoadError::Precompile("the module is too large".to_owned()))?;
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(bytes);
     Ok(())
@@ -55,8 +54,7 @@ fn push_counted(out: &mut Vec<u8>, bytes: &[u8]) -> Result<(), LoadError> {
 
 /// Wraps a serialized module and its manifest.
 pub(crate) fn wrap(engine: &Engine, manifest: &[u8], code: &[u8]) -> Result<Vec<u8>, LoadError> {
-    let mut out =
-        Vec::with_capacity(MAGIC.len() + 4 + DIGEST + 8 + manifest.len() + code.len() + DIGEST);
+    let mut out = Vec::with_capacity(MAGIC.len() + 4 + DIGEST + 8 + manifest.len() + code.len() + DIGEST);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT.to_le_bytes());
     out.extend_from_slice(&fingerprint(engine));
@@ -94,10 +92,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Checks an artifact and returns its manifest JSON and serialized module.
-pub(crate) fn unwrap<'a>(
-    engine: &Engine,
-    artifact: &'a [u8],
-) -> Result<(&'a [u8], &'a [u8]), LoadError> {
+pub(crate) fn unwrap<'a>(engine: &Engine, artifact: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), LoadError> {
     if artifact.get(..MAGIC.len()) != Some(&MAGIC[..]) {
         return Err(LoadError::InvalidArtifact(
             "it does not start with the precompiled decision module header".to_owned(),
@@ -116,9 +111,7 @@ pub(crate) fn unwrap<'a>(
         )));
     }
     if Sha256::digest(body).as_slice() != checksum {
-        return Err(LoadError::InvalidArtifact(
-            "it is damaged (checksum mismatch)".to_owned(),
-        ));
+        return Err(LoadError::InvalidArtifact("it is damaged (checksum mismatch)".to_owned()));
     }
     if reader.take(DIGEST)? != fingerprint(engine).as_slice() {
         return Err(LoadError::InvalidArtifact(format!(
@@ -130,9 +123,7 @@ pub(crate) fn unwrap<'a>(
     let manifest = reader.counted()?;
     let code = reader.counted()?;
     if !reader.bytes.is_empty() {
-        return Err(LoadError::InvalidArtifact(
-            "it has trailing bytes".to_owned(),
-        ));
+        return Err(LoadError::InvalidArtifact("it has trailing bytes".to_owned()));
     }
     Ok((manifest, code))
 }

@@ -35,8 +35,7 @@ pub(crate) struct Schema {
 impl Schema {
     /// Parses and checks a manifest.
     pub(crate) fn from_json(json: &[u8]) -> Result<Schema, LoadError> {
-        let manifest: Manifest =
-            serde_json::from_slice(json).map_err(|e| LoadError::InvalidManifest(e.to_string()))?;
+        let manifest: Manifest = serde_json::from_slice(json).map_err(|e| LoadError::InvalidManifest(e.to_string()))?;
         Schema::new(manifest)
     }
 
@@ -52,61 +51,32 @@ impl Schema {
         let schema = &manifest.schema;
         let entity_index = index_names(schema.entity_types.iter().map(|t| t.name.as_str()));
         let action_index = index_names(schema.actions.iter().map(|a| a.name.as_str()));
-        let enum_index = schema
-            .enums
-            .iter()
-            .map(|e| index_names(e.values.iter().map(String::as_str)))
-            .collect();
+        let enum_index = schema.enums.iter().map(|e| index_names(e.values.iter().map(String::as_str))).collect();
         let mut strings = HashMap::default();
         for (i, s) in manifest.strings.iter().enumerate() {
-            let id = i32::try_from(i + 1)
-                .map_err(|_| LoadError::InconsistentManifest("too many strings".into()))?;
+            let id = i32::try_from(i + 1).map_err(|_| LoadError::InconsistentManifest("too many strings".into()))?;
             strings.insert(s.clone(), id);
         }
-        let mut obligations: Vec<Obligation> = manifest
-            .rules
-            .iter()
-            .flat_map(|r| r.obligations.iter().cloned())
-            .collect();
+        let mut obligations: Vec<Obligation> =
+            manifest.rules.iter().flat_map(|r| r.obligations.iter().cloned()).collect();
         obligations.sort();
         obligations.dedup();
         let rule_obligations = manifest
             .rules
             .iter()
-            .map(|r| {
-                r.obligations
-                    .iter()
-                    .filter_map(|o| obligations.binary_search(o).ok())
-                    .map(|i| i as u32)
-                    .collect()
-            })
+            .map(|r| r.obligations.iter().filter_map(|o| obligations.binary_search(o).ok()).map(|i| i as u32).collect())
             .collect();
         let mut ids: Vec<&str> = manifest.rules.iter().map(|r| r.id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
-        let id_rank = manifest
-            .rules
-            .iter()
-            .map(|r| ids.binary_search(&r.id.as_str()).map_or(0, |i| i as u32))
-            .collect();
-        Ok(Schema {
-            obligations,
-            rule_obligations,
-            id_rank,
-            manifest,
-            entity_index,
-            action_index,
-            enum_index,
-            strings,
-        })
+        let id_rank =
+            manifest.rules.iter().map(|r| ids.binary_search(&r.id.as_str()).map_or(0, |i| i as u32)).collect();
+        Ok(Schema { obligations, rule_obligations, id_rank, manifest, entity_index, action_index, enum_index, strings })
     }
 }
 
 fn index_names<'a>(names: impl Iterator<Item = &'a str>) -> HashMap<String, u32> {
-    names
-        .enumerate()
-        .map(|(i, n)| (n.to_owned(), i as u32))
-        .collect()
+    names.enumerate().map(|(i, n)| (n.to_owned(), i as u32)).collect()
 }
 
 fn distinct<'a>(names: impl Iterator<Item = &'a str>, what: &str) -> Result<(), String> {
@@ -132,10 +102,7 @@ fn disjoint(mut regions: Vec<Region>, within: &str) -> Result<(), String> {
     regions.sort_by_key(|r| (r.start, r.end));
     for pair in regions.windows(2) {
         if pair[1].start < pair[0].end {
-            return Err(format!(
-                "{} and {} overlap in {within}",
-                pair[0].what, pair[1].what
-            ));
+            return Err(format!("{} and {} overlap in {within}", pair[0].what, pair[1].what));
         }
     }
     Ok(())
@@ -154,20 +121,16 @@ impl Checker<'_> {
         if (index as usize) < self.entity_types() {
             Ok(())
         } else {
-            Err(format!(
-                "{what} refers to entity type {index}, but there are {}",
-                self.entity_types()
-            ))
+            Err(format!("{what} refers to entity type {index}, but there are {}", self.entity_types()))
         }
     }
 
     /// Checks a type; returns nothing, its size is `TypeLayout::size`.
     fn ty(&self, ty: &TypeLayout, what: &str) -> Result<(), String> {
         match ty {
-            TypeLayout::Int {
-                min: Some(min),
-                max: Some(max),
-            } if min > max => Err(format!("{what} has the empty integer range {min}..{max}")),
+            TypeLayout::Int { min: Some(min), max: Some(max) } if min > max => {
+                Err(format!("{what} has the empty integer range {min}..{max}"))
+            }
             TypeLayout::Enum { id } => {
                 let count = self.manifest.schema.enums.len();
                 if (*id as usize) < count {
@@ -190,9 +153,7 @@ impl Checker<'_> {
                 | TypeLayout::Enum { .. }
                 | TypeLayout::String
                 | TypeLayout::Entity { .. } => self.ty(element, what),
-                _ => Err(format!(
-                    "{what} is a set of elements that ABI version 1 cannot order"
-                )),
+                _ => Err(format!("{what} is a set of elements that ABI version 1 cannot order")),
             },
             TypeLayout::Record { fields, size } => {
                 self.fields(fields, &[], Some(u64::from(*size)), what)?;
@@ -212,29 +173,16 @@ impl Checker<'_> {
         size: Option<u64>,
         what: &str,
     ) -> Result<u64, String> {
-        distinct(
-            fields.iter().map(|f| f.name.as_str()),
-            &format!("in {what}, the field"),
-        )?;
-        let mut regions: Vec<Region> = reserved
-            .iter()
-            .map(|&(start, end, name)| Region {
-                start,
-                end,
-                what: name.to_owned(),
-            })
-            .collect();
+        distinct(fields.iter().map(|f| f.name.as_str()), &format!("in {what}, the field"))?;
+        let mut regions: Vec<Region> =
+            reserved.iter().map(|&(start, end, name)| Region { start, end, what: name.to_owned() }).collect();
         let mut end = reserved.iter().map(|r| r.1).max().unwrap_or(0);
         for field in fields {
             let field_what = format!("{what}, field `{}`", field.name);
             self.ty(&field.ty, &field_what)?;
             let start = u64::from(field.offset);
             let value_end = start + u64::from(field.ty.size());
-            regions.push(Region {
-                start,
-                end: value_end,
-                what: format!("field `{}`", field.name),
-            });
+            regions.push(Region { start, end: value_end, what: format!("field `{}`", field.name) });
             end = end.max(value_end);
             if let Some(flag) = field.present_offset {
                 let flag = u64::from(flag);
@@ -257,25 +205,13 @@ impl Checker<'_> {
 fn check(manifest: &Manifest) -> Result<(), String> {
     let checker = Checker { manifest };
     let schema = &manifest.schema;
-    distinct(
-        schema.entity_types.iter().map(|t| t.name.as_str()),
-        "entity type",
-    )?;
+    distinct(schema.entity_types.iter().map(|t| t.name.as_str()), "entity type")?;
     distinct(schema.actions.iter().map(|a| a.name.as_str()), "action")?;
     for e in &schema.enums {
-        distinct(
-            e.values.iter().map(String::as_str),
-            &format!("in enum `{}`, the value", e.name),
-        )?;
+        distinct(e.values.iter().map(String::as_str), &format!("in enum `{}`, the value", e.name))?;
     }
-    distinct(
-        manifest.strings.iter().map(String::as_str),
-        "the interned string",
-    )?;
-    distinct(
-        manifest.obligations.iter().map(|o| o.name.as_str()),
-        "obligation",
-    )?;
+    distinct(manifest.strings.iter().map(String::as_str), "the interned string")?;
+    distinct(manifest.obligations.iter().map(|o| o.name.as_str()), "obligation")?;
 
     // Each type's fields, relative to the entity block.
     let header = [(0, ENTITY_HEADER, "the entity header")];
@@ -284,21 +220,15 @@ fn check(manifest: &Manifest) -> Result<(), String> {
         for a in &t.ancestor_types {
             checker.entity_type(*a, &format!("the ancestor types of `{}`", t.name))?;
         }
-        type_ends.push(checker.fields(
-            &t.fields,
-            &header,
-            None,
-            &format!("entity type `{}`", t.name),
-        )?);
+        type_ends.push(checker.fields(&t.fields, &header, None, &format!("entity type `{}`", t.name))?);
     }
     // A block holds the entity types that can appear there.
     let mut principal_end = ENTITY_HEADER;
     let mut resource_end = ENTITY_HEADER;
     for a in &schema.actions {
-        for (types, end, slot) in [
-            (&a.principals, &mut principal_end, "principal"),
-            (&a.resources, &mut resource_end, "resource"),
-        ] {
+        for (types, end, slot) in
+            [(&a.principals, &mut principal_end, "principal"), (&a.resources, &mut resource_end, "resource")]
+        {
             if types.is_empty() {
                 return Err(format!("action `{}` allows no {slot} type", a.name));
             }
@@ -316,41 +246,23 @@ fn check(manifest: &Manifest) -> Result<(), String> {
     }
     let parts = [
         (0, 4, "the action index"),
-        (
-            u64::from(schema.principal_offset),
-            principal_end,
-            "the principal's block",
-        ),
-        (
-            u64::from(schema.resource_offset),
-            resource_end,
-            "the resource's block",
-        ),
+        (u64::from(schema.principal_offset), principal_end, "the principal's block"),
+        (u64::from(schema.resource_offset), resource_end, "the resource's block"),
         (u64::from(schema.context_offset), context_end, "the context"),
     ];
     let mut regions = Vec::new();
     for (start, len, what) in parts {
         if start + len > fixed {
-            return Err(format!(
-                "{what} ends at byte {}, outside the fixed part of {fixed} bytes",
-                start + len
-            ));
+            return Err(format!("{what} ends at byte {}, outside the fixed part of {fixed} bytes", start + len));
         }
-        regions.push(Region {
-            start,
-            end: start + len,
-            what: what.to_owned(),
-        });
+        regions.push(Region { start, end: start + len, what: what.to_owned() });
     }
     disjoint(regions, "the fixed part")?;
 
     for rule in &manifest.rules {
         for o in &rule.obligations {
             let Some(declared) = manifest.obligations.iter().find(|d| d.name == o.name) else {
-                return Err(format!(
-                    "rule `{}` has the undeclared obligation `{}`",
-                    rule.id, o.name
-                ));
+                return Err(format!("rule `{}` has the undeclared obligation `{}`", rule.id, o.name));
             };
             let params: HashSet<&str> = declared.params.iter().map(String::as_str).collect();
             let args: HashSet<&str> = o.args.keys().map(String::as_str).collect();

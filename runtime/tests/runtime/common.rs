@@ -173,10 +173,7 @@ pub fn policy_bytes() -> Vec<u8> {
 
 /// The test policy, loaded with the given limits.
 pub fn policy_with(limits: Limits) -> DecisionModule {
-    Runtime::with_limits(limits)
-        .expect("runtime")
-        .load(&policy_bytes())
-        .expect("the test policy loads")
+    Runtime::with_limits(limits).expect("runtime").load(&policy_bytes()).expect("the test policy loads")
 }
 
 /// The test policy, loaded with default limits.

@@ -18,20 +18,10 @@ struct Compiled {
 fn compile(name: &str, source: &str) -> Compiled {
     let compilation = ward_compiler::compile(vec![(name.to_owned(), source.to_owned())]);
     let program = compilation.program.clone().unwrap_or_else(|| {
-        panic!(
-            "{}",
-            ward_compiler::diagnostics::render(
-                &compilation.sources,
-                &compilation.diagnostics,
-                false
-            )
-        )
+        panic!("{}", ward_compiler::diagnostics::render(&compilation.sources, &compilation.diagnostics, false))
     });
     let output = ward_compiler::codegen::build(&program, &compilation.sources);
-    let module = Runtime::new()
-        .unwrap()
-        .load(&output.wasm)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let module = Runtime::new().unwrap().load(&output.wasm).unwrap_or_else(|e| panic!("{name}: {e}"));
     Compiled { program, module }
 }
 
@@ -49,12 +39,7 @@ fn agree(compiled: &Compiled, request: &Value) -> Result<Decision, TestCaseError
     let text = serde_json::to_vec(request).unwrap();
     let expected = ward_compiler::interp::decide_json(&compiled.program, &text);
     let actual = compiled.module.decide_json(&text);
-    prop_assert_eq!(
-        comparable(&actual),
-        comparable(&expected),
-        "request: {}",
-        request
-    );
+    prop_assert_eq!(comparable(&actual), comparable(&expected), "request: {}", request);
     Ok(actual)
 }
 
@@ -85,9 +70,7 @@ fn mutate(request: &mut Value, pointer: &str, value: Option<Value>) {
 }
 
 /// Breaks one part of a request, sometimes: `(pointer, replacement)`.
-fn damage(
-    pointers: &'static [&'static str],
-) -> impl Strategy<Value = Option<(&'static str, Option<Value>)>> {
+fn damage(pointers: &'static [&'static str]) -> impl Strategy<Value = Option<(&'static str, Option<Value>)>> {
     let bad = prop_oneof![
         Just(None),
         Just(Some(Value::Null)),
@@ -108,15 +91,8 @@ fn damage(
 }
 
 fn timestamp() -> impl Strategy<Value = Value> {
-    select(
-        &[
-            "2026-01-31T09:30:00Z",
-            "2026-01-31T23:59:00Z",
-            "2026-01-31T08:45:00+01:00",
-            "1970-01-01T00:00:00Z",
-        ][..],
-    )
-    .prop_map(|s| json!(s))
+    select(&["2026-01-31T09:30:00Z", "2026-01-31T23:59:00Z", "2026-01-31T08:45:00+01:00", "1970-01-01T00:00:00Z"][..])
+        .prop_map(|s| json!(s))
 }
 
 fn entity(ty: &'static str, ids: &'static [&'static str]) -> impl Strategy<Value = Value> {
@@ -135,23 +111,29 @@ fn agent() -> impl Strategy<Value = Value> {
         prop::collection::vec(entity("Team", &["core", "a", "b"]), 0..4),
         select(&["10.0.0.0/8", "192.168.1.0/24", "::/0", "2001:db8::/32"][..]),
         prop::option::of(timestamp()),
-        (select(&["00:00", "09:00", "12:00:30"][..]), select(&["08:00", "23:59:59"][..]), prop::option::of(any::<bool>())),
+        (
+            select(&["00:00", "09:00", "12:00:30"][..]),
+            select(&["08:00", "23:59:59"][..]),
+            prop::option::of(any::<bool>()),
+        ),
         subsequence(&[("Team", "core"), ("Team", "x"), ("Org", "acme"), ("Org", "other")][..], 0..=4),
     )
-        .prop_map(|((tier, budget, spent), tags, scores, teams, home, last_seen, (start, end, strict), ancestors)| {
-            let mut attributes = json!({
-                "tier": tier, "budget": budget, "spent": spent, "tags": tags, "scores": scores,
-                "teams": teams, "home": home, "window": {"start": start, "end": end},
-            });
-            if let Some(t) = last_seen {
-                attributes["last_seen"] = t;
-            }
-            if let Some(strict) = strict {
-                attributes["window"]["strict"] = json!(strict);
-            }
-            let ancestors: Vec<Value> = ancestors.iter().map(|(t, id)| json!({"type": t, "id": id})).collect();
-            json!({"type": "Agent", "id": "agent-1", "attributes": attributes, "ancestors": ancestors})
-        })
+        .prop_map(
+            |((tier, budget, spent), tags, scores, teams, home, last_seen, (start, end, strict), ancestors)| {
+                let mut attributes = json!({
+                    "tier": tier, "budget": budget, "spent": spent, "tags": tags, "scores": scores,
+                    "teams": teams, "home": home, "window": {"start": start, "end": end},
+                });
+                if let Some(t) = last_seen {
+                    attributes["last_seen"] = t;
+                }
+                if let Some(strict) = strict {
+                    attributes["window"]["strict"] = json!(strict);
+                }
+                let ancestors: Vec<Value> = ancestors.iter().map(|(t, id)| json!({"type": t, "id": id})).collect();
+                json!({"type": "Agent", "id": "agent-1", "attributes": attributes, "ancestors": ancestors})
+            },
+        )
 }
 
 fn tool() -> impl Strategy<Value = Value> {
@@ -209,7 +191,8 @@ fn more_request() -> impl Strategy<Value = Value> {
     ];
     (principal, select(&["call", "inspect", "audit"][..]), resource, context, damage(pointers)).prop_map(
         |(principal, action, resource, context, damage)| {
-            let mut request = json!({"principal": principal, "action": action, "resource": resource, "context": context});
+            let mut request =
+                json!({"principal": principal, "action": action, "resource": resource, "context": context});
             if let Some((pointer, value)) = damage {
                 mutate(&mut request, pointer, value);
             }
@@ -235,19 +218,9 @@ fn gateway_request() -> impl Strategy<Value = Value> {
         .prop_map(|(path, public, methods)| {
             json!({"type": "Endpoint", "id": "e", "attributes": {"path": path, "public": public, "methods": methods}})
         });
-    let context = (
-        select(
-            &[
-                "10.0.0.1",
-                "172.20.1.1",
-                "8.8.8.8",
-                "fd00::1",
-                "2001:db8::1",
-            ][..],
-        ),
-        select(&["GET", "POST"][..]),
-    )
-        .prop_map(|(source, method)| json!({"source": source, "method": method}));
+    let context =
+        (select(&["10.0.0.1", "172.20.1.1", "8.8.8.8", "fd00::1", "2001:db8::1"][..]), select(&["GET", "POST"][..]))
+            .prop_map(|(source, method)| json!({"source": source, "method": method}));
     let pointers: &'static [&'static str] = &[
         "/principal/attributes/score",
         "/principal/attributes/labels",
@@ -291,10 +264,7 @@ fn hand_picked_requests_agree() {
     overflow["action"] = json!("call");
     overflow["principal"]["attributes"]["spent"] = json!(i64::MAX);
     let decision = agree(&compiled, &overflow).unwrap();
-    assert!(
-        !decision.is_allow() && !decision.errors.is_empty(),
-        "{decision:?}"
-    );
+    assert!(!decision.is_allow() && !decision.errors.is_empty(), "{decision:?}");
 }
 
 proptest! {
@@ -324,11 +294,7 @@ fn the_generated_requests_cover_every_outcome() {
     for _ in 0..400 {
         let request = more_request().new_tree(&mut runner).unwrap().current();
         let d = agree(&compiled, &request).unwrap();
-        match (
-            d.is_allow(),
-            d.rules.is_empty(),
-            d.errors.first().map(|e| e.kind),
-        ) {
+        match (d.is_allow(), d.rules.is_empty(), d.errors.first().map(|e| e.kind)) {
             (true, _, _) => allow += 1,
             (false, false, _) => forbid += 1,
             (false, true, None) => default += 1,
@@ -337,8 +303,5 @@ fn the_generated_requests_cover_every_outcome() {
         }
     }
     let counts = [allow, forbid, default, overflow, invalid];
-    assert!(
-        counts.iter().all(|&c| c > 0),
-        "allow, forbid, default, overflow, invalid: {counts:?}"
-    );
+    assert!(counts.iter().all(|&c| c > 0), "allow, forbid, default, overflow, invalid: {counts:?}");
 }

@@ -11,10 +11,7 @@ use crate::common::{manage, policy, policy_with, request};
 fn obligation(name: &str, args: &[(&str, &str)]) -> Obligation {
     Obligation {
         name: name.to_owned(),
-        args: args
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), ObligationArg(json!(v))))
-            .collect::<BTreeMap<_, _>>(),
+        args: args.iter().map(|(k, v)| ((*k).to_owned(), ObligationArg(json!(v)))).collect::<BTreeMap<_, _>>(),
     }
 }
 
@@ -24,9 +21,7 @@ fn strings(items: &[&str]) -> Vec<String> {
 
 fn single_error(decision: &Decision) -> &DecisionError {
     assert_eq!(decision.decision, Outcome::Deny, "{decision:?}");
-    assert!(
-        decision.rules.is_empty() && decision.reasons.is_empty() && decision.obligations.is_empty()
-    );
+    assert!(decision.rules.is_empty() && decision.reasons.is_empty() && decision.obligations.is_empty());
     assert_eq!(decision.errors.len(), 1, "{decision:?}");
     &decision.errors[0]
 }
@@ -59,10 +54,7 @@ fn forbid_lists_distinct_rule_ids_and_the_least_reason_of_each() {
             decision: Outcome::Deny,
             rules: strings(&["F-level"]),
             reasons: strings(&["duplicate id"]),
-            obligations: vec![
-                obligation("notify", &[]),
-                obligation("quarantine", &[("for", "15m")])
-            ],
+            obligations: vec![obligation("notify", &[]), obligation("quarantine", &[("for", "15m")])],
             errors: vec![],
         }
     );
@@ -83,32 +75,20 @@ fn overflow_is_a_deny_with_one_error_per_rule_sorted_by_id() {
         rule: Some(rule.to_owned()),
         message: "integer overflow".to_owned(),
     };
-    assert_eq!(
-        decision,
-        Decision::fail_closed(vec![overflow("A-overflow"), overflow("E-overflow")])
-    );
+    assert_eq!(decision, Decision::fail_closed(vec![overflow("A-overflow"), overflow("E-overflow")]));
 }
 
 #[test]
 fn decide_json_matches_decide_and_refuses_non_requests() {
     let module = policy();
     let value = manage(true, json!(5));
-    assert_eq!(
-        module.decide_json(value.to_string().as_bytes()),
-        module.decide(&request(&value))
-    );
+    assert_eq!(module.decide_json(value.to_string().as_bytes()), module.decide(&request(&value)));
     for text in [&b"{"[..], b"[]", br#"{"action":"manage"}"#] {
-        assert_eq!(
-            single_error(&module.decide_json(text)).kind,
-            ErrorKind::MalformedRequest
-        );
+        assert_eq!(single_error(&module.decide_json(text)).kind, ErrorKind::MalformedRequest);
     }
     let mut extra = manage(true, json!(5));
     extra["surprise"] = json!(1);
-    assert_eq!(
-        single_error(&module.decide_json(extra.to_string().as_bytes())).kind,
-        ErrorKind::MalformedRequest
-    );
+    assert_eq!(single_error(&module.decide_json(extra.to_string().as_bytes())).kind, ErrorKind::MalformedRequest);
 }
 
 #[test]
@@ -119,17 +99,9 @@ fn an_endless_evaluation_runs_out_of_fuel_and_the_evaluator_recovers() {
     let error = single_error(&evaluator.decide(&request(&manage(true, json!(99))))).clone();
     assert_eq!(error.kind, ErrorKind::BudgetExceeded, "{error}");
     assert!(start.elapsed() < std::time::Duration::from_secs(10));
-    assert!(
-        evaluator
-            .decide(&request(&manage(true, json!(5))))
-            .is_allow(),
-        "a fresh instance after the failure"
-    );
+    assert!(evaluator.decide(&request(&manage(true, json!(5)))).is_allow(), "a fresh instance after the failure");
     // The pool recovers too.
-    assert_eq!(
-        single_error(&module.decide(&request(&manage(true, json!(99))))).kind,
-        ErrorKind::BudgetExceeded
-    );
+    assert_eq!(single_error(&module.decide(&request(&manage(true, json!(99))))).kind, ErrorKind::BudgetExceeded);
     assert!(module.decide(&request(&manage(true, json!(5)))).is_allow());
 }
 
@@ -138,17 +110,10 @@ fn fuel_is_a_budget_per_decision_not_per_instance() {
     let module = policy_with(Limits::default().with_fuel(2_000));
     let mut evaluator = module.evaluator().unwrap();
     for _ in 0..2_000 {
-        assert!(
-            evaluator
-                .decide(&request(&manage(true, json!(5))))
-                .is_allow()
-        );
+        assert!(evaluator.decide(&request(&manage(true, json!(5)))).is_allow());
     }
     let tiny = policy_with(Limits::default().with_fuel(5));
-    assert_eq!(
-        single_error(&tiny.decide(&request(&manage(true, json!(5))))).kind,
-        ErrorKind::BudgetExceeded
-    );
+    assert_eq!(single_error(&tiny.decide(&request(&manage(true, json!(5))))).kind, ErrorKind::BudgetExceeded);
 }
 
 #[test]
@@ -171,16 +136,10 @@ fn a_request_larger_than_the_memory_cap_is_a_malformed_request() {
     };
     // Fits in the cap, not next to the module's own data: `ward_input` cannot grow and returns 0.
     let error = single_error(&module.decide(&with_nick(128_000))).clone();
-    assert_eq!(
-        (error.kind, error.message.as_str()),
-        (ErrorKind::MalformedRequest, "request too large")
-    );
+    assert_eq!((error.kind, error.message.as_str()), (ErrorKind::MalformedRequest, "request too large"));
     // Larger than the cap: refused before calling the module.
     let error = single_error(&module.decide(&with_nick(200_000))).clone();
-    assert_eq!(
-        (error.kind, error.message.as_str()),
-        (ErrorKind::MalformedRequest, "request too large")
-    );
+    assert_eq!((error.kind, error.message.as_str()), (ErrorKind::MalformedRequest, "request too large"));
     // A request that fits after growing memory is decided.
     assert!(module.decide(&with_nick(100_000)).is_allow());
 }
@@ -202,16 +161,9 @@ fn traps_and_answers_outside_the_abi_are_denies() {
     for (level, message) in cases {
         let decision = module.decide(&request(&manage(true, json!(level))));
         let error = single_error(&decision);
-        assert_eq!(
-            error.kind,
-            ErrorKind::MalformedRequest,
-            "level {level}: {error}"
-        );
+        assert_eq!(error.kind, ErrorKind::MalformedRequest, "level {level}: {error}");
         assert!(error.message.contains(message), "level {level}: {error}");
-        assert!(
-            module.decide(&request(&manage(true, json!(5)))).is_allow(),
-            "level {level}: still serving"
-        );
+        assert!(module.decide(&request(&manage(true, json!(5)))).is_allow(), "level {level}: still serving");
     }
 }
 
@@ -221,22 +173,11 @@ fn an_encoded_request_decides_like_the_request_and_only_for_its_module() {
     let value = manage(true, json!(5));
     let encoded = module.encode(&request(&value)).unwrap();
     let mut evaluator = module.evaluator().unwrap();
-    assert_eq!(
-        evaluator.decide_encoded(&encoded),
-        module.decide(&request(&value))
-    );
-    assert_eq!(
-        module.decide_encoded(&encoded),
-        module.decide(&request(&value))
-    );
+    assert_eq!(evaluator.decide_encoded(&encoded), module.decide(&request(&value)));
+    assert_eq!(module.decide_encoded(&encoded), module.decide(&request(&value)));
     let other = policy();
-    assert_eq!(
-        single_error(&other.decide_encoded(&encoded)).kind,
-        ErrorKind::MalformedRequest
-    );
-    let invalid = module
-        .encode(&request(&manage(true, json!("five"))))
-        .unwrap_err();
+    assert_eq!(single_error(&other.decide_encoded(&encoded)).kind, ErrorKind::MalformedRequest);
+    let invalid = module.encode(&request(&manage(true, json!("five")))).unwrap_err();
     assert_eq!(invalid.len(), 1);
     assert_eq!(invalid[0].path.as_deref(), Some("principal.level"));
 }
@@ -245,12 +186,7 @@ fn an_encoded_request_decides_like_the_request_and_only_for_its_module() {
 fn a_verdict_is_the_decision_before_it_is_built() {
     let module = policy();
     let mut evaluator = module.evaluator().unwrap();
-    for (admin, level) in [
-        (true, json!(5)),
-        (true, json!(11)),
-        (false, json!(5)),
-        (true, json!(i64::MAX)),
-    ] {
+    for (admin, level) in [(true, json!(5)), (true, json!(11)), (false, json!(5)), (true, json!(i64::MAX))] {
         let r = request(&manage(admin, level.clone()));
         let expected = module.decide(&r);
         let verdict = evaluator.evaluate(&r);
@@ -260,38 +196,18 @@ fn a_verdict_is_the_decision_before_it_is_built() {
         assert_eq!(verdict.into_decision(), expected);
     }
     // Sorted by rule id: "A-admin-too" (4), then "P-admin" (0).
-    assert_eq!(
-        evaluator
-            .evaluate(&request(&manage(true, json!(5))))
-            .rule_indices(),
-        [4, 0]
-    );
-    assert_eq!(
-        evaluator
-            .evaluate(&request(&manage(true, json!(11))))
-            .rule_indices(),
-        [1, 5]
-    );
+    assert_eq!(evaluator.evaluate(&request(&manage(true, json!(5)))).rule_indices(), [4, 0]);
+    assert_eq!(evaluator.evaluate(&request(&manage(true, json!(11)))).rule_indices(), [1, 5]);
     let encoded = module.encode(&request(&manage(true, json!(5)))).unwrap();
     assert!(evaluator.evaluate_encoded(&encoded).is_allow());
     // Requests that are not evaluated, or fail, are denies without rules.
-    for r in [
-        manage(true, json!("x")),
-        manage(true, json!(97)),
-        manage(true, json!(94)),
-    ] {
+    for r in [manage(true, json!("x")), manage(true, json!(97)), manage(true, json!(94))] {
         let verdict = evaluator.evaluate(&request(&r));
         assert!(!verdict.is_allow());
         assert!(verdict.rule_indices().is_empty());
         assert!(!verdict.into_decision().errors.is_empty());
     }
-    assert!(
-        !policy()
-            .evaluator()
-            .unwrap()
-            .evaluate_encoded(&encoded)
-            .is_allow()
-    );
+    assert!(!policy().evaluator().unwrap().evaluate_encoded(&encoded).is_allow());
 }
 
 #[test]
@@ -301,10 +217,8 @@ fn an_input_buffer_outside_memory_is_a_deny() {
   (func (export "ward_input") (param i32) (result i32) (i32.const 0x7fff0000))
   (func (export "ward_evaluate") (param i32) (result i32) (i32.const 2))
   (func (export "ward_output") (result i32) (i32.const 1024))"#;
-    let module = ward_runtime::Runtime::new()
-        .unwrap()
-        .load(&module_bytes(&wat("", 1, body), Some(&manifest())))
-        .unwrap();
+    let module =
+        ward_runtime::Runtime::new().unwrap().load(&module_bytes(&wat("", 1, body), Some(&manifest()))).unwrap();
     let error = single_error(&module.decide(&request(&manage(true, json!(5))))).clone();
     assert_eq!(error.kind, ErrorKind::MalformedRequest);
     assert!(error.message.contains("outside its memory"), "{error}");

@@ -107,17 +107,12 @@ fn encoding_is_deterministic_and_independent_of_set_order_and_duplicates() {
     shuffled["resource"]["attributes"]["scores"] = serde_json::json!([3, 0, 50]);
     shuffled["principal"]["ancestors"] =
         serde_json::json!([{"type": "Group", "id": "admins"}, {"type": "Group", "id": "b"}]);
-    assert_eq!(
-        module.encode(&request(&read())).unwrap(),
-        module.encode(&request(&shuffled)).unwrap()
-    );
+    assert_eq!(module.encode(&request(&read())).unwrap(), module.encode(&request(&shuffled)).unwrap());
 }
 
 #[test]
 fn a_small_request_fills_only_what_it_has() {
-    let encoded = policy()
-        .encode(&request(&manage(false, serde_json::json!(-3))))
-        .unwrap();
+    let encoded = policy().encode(&request(&manage(false, serde_json::json!(-3)))).unwrap();
     let mut e = Expect(vec![0; 240]);
     e.i32(0, 1);
     e.i32(8, 0);

@@ -1,9 +1,7 @@
 //! Refusing modules that do not follow the ABI.
 
 use serde_json::{Value, json};
-use ward_runtime::{
-    Limits, LoadError, MANIFEST_SECTION, Runtime, append_custom_section, ward_abi_version,
-};
+use ward_runtime::{Limits, LoadError, MANIFEST_SECTION, Runtime, append_custom_section, ward_abi_version};
 
 use crate::common::{manifest, module_bytes, policy_bytes, policy_wat, wat};
 
@@ -37,18 +35,11 @@ fn not_webassembly() {
     assert!(matches!(refused(b"not wasm"), LoadError::InvalidWasm(_)));
     let mut truncated = policy_bytes();
     truncated.truncate(truncated.len() / 2);
-    assert!(matches!(
-        refused(&truncated),
-        LoadError::InvalidWasm(_) | LoadError::MissingManifest
-    ));
+    assert!(matches!(refused(&truncated), LoadError::InvalidWasm(_) | LoadError::MissingManifest));
     // Framing intact, contents invalid: wasmtime refuses it.
     let mut garbage = b"\0asm\x01\0\0\0".to_vec();
     garbage.extend_from_slice(&[1, 3, 0xff, 0xff, 0xff]);
-    append_custom_section(
-        &mut garbage,
-        MANIFEST_SECTION,
-        manifest().to_string().as_bytes(),
-    );
+    append_custom_section(&mut garbage, MANIFEST_SECTION, manifest().to_string().as_bytes());
     assert!(matches!(refused(&garbage), LoadError::InvalidWasm(_)));
 }
 
@@ -56,12 +47,7 @@ fn not_webassembly() {
 fn imports_are_refused() {
     let text = wat(r#"(import "env" "now" (func (result i64)))"#, 1, REST);
     let error = refused(&module_bytes(&text, Some(&manifest())));
-    assert_eq!(
-        error,
-        LoadError::HasImports {
-            import: "env::now".to_owned()
-        }
-    );
+    assert_eq!(error, LoadError::HasImports { import: "env::now".to_owned() });
     assert!(error.to_string().contains("env::now"));
     let memory = r#"(import "env" "mem" (memory 1))"#;
     let text = format!(
@@ -69,69 +55,33 @@ fn imports_are_refused() {
   (export "memory" (memory 0))
   (func (export "ward_abi_version") (result i32) (i32.const 1)) {REST})"#
     );
-    assert!(matches!(
-        refused(&module_bytes(&text, Some(&manifest()))),
-        LoadError::HasImports { .. }
-    ));
+    assert!(matches!(refused(&module_bytes(&text, Some(&manifest()))), LoadError::HasImports { .. }));
 }
 
 #[test]
 fn missing_and_wrong_exports_are_refused() {
-    let without = |name: &str| {
-        REST.lines()
-            .filter(|l| !l.contains(name))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let without = |name: &str| REST.lines().filter(|l| !l.contains(name)).collect::<Vec<_>>().join("\n");
     for name in ["ward_input", "ward_evaluate", "ward_output"] {
-        let error = refused(&module_bytes(
-            &wat("", 1, &without(name)),
-            Some(&manifest()),
-        ));
-        assert!(
-            matches!(error, LoadError::MissingExport { name: n } if n == name),
-            "{error}"
-        );
+        let error = refused(&module_bytes(&wat("", 1, &without(name)), Some(&manifest())));
+        assert!(matches!(error, LoadError::MissingExport { name: n } if n == name), "{error}");
     }
-    let no_memory = format!(
-        "(module (memory 1) (func (export \"ward_abi_version\") (result i32) (i32.const 1)) {REST})"
-    );
-    assert_eq!(
-        refused(&module_bytes(&no_memory, Some(&manifest()))),
-        LoadError::MissingExport { name: "memory" }
-    );
+    let no_memory =
+        format!("(module (memory 1) (func (export \"ward_abi_version\") (result i32) (i32.const 1)) {REST})");
+    assert_eq!(refused(&module_bytes(&no_memory, Some(&manifest()))), LoadError::MissingExport { name: "memory" });
     let no_version = format!("(module (memory (export \"memory\") 1) {REST})");
     assert_eq!(
         refused(&module_bytes(&no_version, Some(&manifest()))),
-        LoadError::MissingExport {
-            name: "ward_abi_version"
-        }
+        LoadError::MissingExport { name: "ward_abi_version" }
     );
 
-    let wrong = REST.replace(
-        "(func (export \"ward_evaluate\") (param i32)",
-        "(func (export \"ward_evaluate\") (param i64)",
-    );
+    let wrong =
+        REST.replace("(func (export \"ward_evaluate\") (param i32)", "(func (export \"ward_evaluate\") (param i64)");
     let error = refused(&module_bytes(&wat("", 1, &wrong), Some(&manifest())));
-    assert!(
-        matches!(
-            error,
-            LoadError::WrongExport {
-                name: "ward_evaluate",
-                ..
-            }
-        ),
-        "{error}"
-    );
+    assert!(matches!(error, LoadError::WrongExport { name: "ward_evaluate", .. }), "{error}");
     assert!(error.to_string().contains("(i64) -> (i32)"), "{error}");
-    let wrong = REST.replace(
-        "(func (export \"ward_output\") (result i32) (i32.const 1024))",
-        "(func (export \"ward_output\"))",
-    );
-    assert!(matches!(
-        refused(&module_bytes(&wat("", 1, &wrong), Some(&manifest()))),
-        LoadError::WrongExport { .. }
-    ));
+    let wrong = REST
+        .replace("(func (export \"ward_output\") (result i32) (i32.const 1024))", "(func (export \"ward_output\"))");
+    assert!(matches!(refused(&module_bytes(&wat("", 1, &wrong), Some(&manifest()))), LoadError::WrongExport { .. }));
     let global = format!(
         "(module (global (export \"memory\") i32 (i32.const 0)) (memory 1) (func (export \"ward_abi_version\") (result i32) (i32.const 1)) {REST})"
     );
@@ -143,33 +93,19 @@ fn missing_and_wrong_exports_are_refused() {
 
 #[test]
 fn the_manifest_must_be_there_once_and_valid() {
-    assert_eq!(
-        refused(&module_bytes(&policy_wat(), None)),
-        LoadError::MissingManifest
-    );
+    assert_eq!(refused(&module_bytes(&policy_wat(), None)), LoadError::MissingManifest);
     let mut twice = policy_bytes();
-    append_custom_section(
-        &mut twice,
-        MANIFEST_SECTION,
-        manifest().to_string().as_bytes(),
-    );
+    append_custom_section(&mut twice, MANIFEST_SECTION, manifest().to_string().as_bytes());
     assert_eq!(refused(&twice), LoadError::DuplicateManifest);
     let mut bad = module_bytes(&policy_wat(), None);
     append_custom_section(&mut bad, MANIFEST_SECTION, b"{not json");
     assert!(matches!(refused(&bad), LoadError::InvalidManifest(_)));
     let mut m = manifest();
     m.as_object_mut().unwrap().remove("rules");
-    assert!(matches!(
-        refused(&module_bytes(&policy_wat(), Some(&m))),
-        LoadError::InvalidManifest(_)
-    ));
+    assert!(matches!(refused(&module_bytes(&policy_wat(), Some(&m))), LoadError::InvalidManifest(_)));
     // A section with a similar name is not the manifest.
     let mut other = module_bytes(&policy_wat(), None);
-    append_custom_section(
-        &mut other,
-        "ward.manifest2",
-        manifest().to_string().as_bytes(),
-    );
+    append_custom_section(&mut other, "ward.manifest2", manifest().to_string().as_bytes());
     assert_eq!(refused(&other), LoadError::MissingManifest);
 }
 
@@ -178,23 +114,11 @@ fn abi_versions_must_be_supported_and_agree() {
     let mut v2 = manifest();
     v2["abi_version"] = json!(2);
     let error = refused(&module_bytes(&wat("", 2, REST), Some(&v2)));
-    assert_eq!(
-        error,
-        LoadError::UnsupportedAbiVersion {
-            module: 2,
-            supported: 1
-        }
-    );
+    assert_eq!(error, LoadError::UnsupportedAbiVersion { module: 2, supported: 1 });
     assert!(error.to_string().contains('2') && error.to_string().contains('1'));
     // The manifest says 1, the export 2.
     let error = refused(&module_bytes(&wat("", 2, REST), Some(&manifest())));
-    assert_eq!(
-        error,
-        LoadError::AbiVersionMismatch {
-            manifest: 1,
-            export: 2
-        }
-    );
+    assert_eq!(error, LoadError::AbiVersionMismatch { manifest: 1, export: 2 });
     assert!(matches!(
         refused(&module_bytes(&wat("", 0, REST), Some(&manifest()))),
         LoadError::AbiVersionMismatch { .. }
@@ -217,119 +141,50 @@ fn inconsistent(change: impl FnOnce(&mut Value), needle: &str) {
 #[test]
 fn inconsistent_manifests_are_refused() {
     let schema = "/schema";
-    let p = |m: &mut Value, pointer: &str, v: Value| {
-        *m.pointer_mut(&format!("{schema}{pointer}")).unwrap() = v
-    };
-    inconsistent(
-        |m| p(m, "/fixed_size", json!(200)),
-        "outside the fixed part",
-    );
-    inconsistent(
-        |m| p(m, "/context/2/offset", json!(236)),
-        "outside the fixed part",
-    );
-    inconsistent(
-        |m| p(m, "/entity_types/0/fields/1/offset", json!(20)),
-        "overlap",
-    );
-    inconsistent(
-        |m| p(m, "/entity_types/0/fields/1/offset", json!(36)),
-        "overlap",
-    );
-    inconsistent(
-        |m| p(m, "/entity_types/0/fields/2/present_offset", json!(44)),
-        "overlap",
-    );
-    inconsistent(
-        |m| p(m, "/entity_types/2/fields/6/type/size", json!(8)),
-        "size is 8",
-    );
-    inconsistent(
-        |m| {
-            p(
-                m,
-                "/entity_types/2/fields/6/type/fields/1/present_offset",
-                json!(0),
-            )
-        },
-        "overlap",
-    );
+    let p = |m: &mut Value, pointer: &str, v: Value| *m.pointer_mut(&format!("{schema}{pointer}")).unwrap() = v;
+    inconsistent(|m| p(m, "/fixed_size", json!(200)), "outside the fixed part");
+    inconsistent(|m| p(m, "/context/2/offset", json!(236)), "outside the fixed part");
+    inconsistent(|m| p(m, "/entity_types/0/fields/1/offset", json!(20)), "overlap");
+    inconsistent(|m| p(m, "/entity_types/0/fields/1/offset", json!(36)), "overlap");
+    inconsistent(|m| p(m, "/entity_types/0/fields/2/present_offset", json!(44)), "overlap");
+    inconsistent(|m| p(m, "/entity_types/2/fields/6/type/size", json!(8)), "size is 8");
+    inconsistent(|m| p(m, "/entity_types/2/fields/6/type/fields/1/present_offset", json!(0)), "overlap");
     inconsistent(|m| p(m, "/resource_offset", json!(40)), "overlap");
     inconsistent(|m| p(m, "/context_offset", json!(0)), "overlap");
-    inconsistent(
-        |m| p(m, "/entity_types/2/fields/2/type/enum", json!(1)),
-        "enum 1",
-    );
-    inconsistent(
-        |m| p(m, "/entity_types/2/fields/1/type/types", json!([3])),
-        "entity type 3",
-    );
-    inconsistent(
-        |m| p(m, "/entity_types/0/ancestor_types", json!([7])),
-        "entity type 7",
-    );
-    inconsistent(
-        |m| p(m, "/actions/0/resources", json!([9])),
-        "entity type 9",
-    );
-    inconsistent(
-        |m| p(m, "/actions/1/principals", json!([])),
-        "allows no principal",
-    );
-    inconsistent(
-        |m| p(m, "/entity_types/1/name", json!("User")),
-        "declared twice",
-    );
+    inconsistent(|m| p(m, "/entity_types/2/fields/2/type/enum", json!(1)), "enum 1");
+    inconsistent(|m| p(m, "/entity_types/2/fields/1/type/types", json!([3])), "entity type 3");
+    inconsistent(|m| p(m, "/entity_types/0/ancestor_types", json!([7])), "entity type 7");
+    inconsistent(|m| p(m, "/actions/0/resources", json!([9])), "entity type 9");
+    inconsistent(|m| p(m, "/actions/1/principals", json!([])), "allows no principal");
+    inconsistent(|m| p(m, "/entity_types/1/name", json!("User")), "declared twice");
     inconsistent(|m| p(m, "/actions/1/name", json!("read")), "declared twice");
     inconsistent(|m| p(m, "/context/1/name", json!("mtls")), "declared twice");
-    inconsistent(
-        |m| p(m, "/enums/0/values", json!(["a", "a"])),
-        "declared twice",
-    );
+    inconsistent(|m| p(m, "/enums/0/values", json!(["a", "a"])), "declared twice");
     inconsistent(|m| m["strings"] = json!(["x", "x"]), "declared twice");
-    inconsistent(
-        |m| {
-            p(
-                m,
-                "/context/0/type",
-                json!({"kind": "int", "min": 5, "max": 1}),
-            )
-        },
-        "empty integer range",
-    );
-    inconsistent(
-        |m| {
-            p(
-                m,
-                "/context/4/type",
-                json!({"kind": "set", "element": {"kind": "ip"}}),
-            )
-        },
-        "cannot order",
-    );
-    inconsistent(
-        |m| m["rules"][0]["obligations"][0]["name"] = json!("page"),
-        "undeclared obligation",
-    );
-    inconsistent(
-        |m| m["rules"][1]["obligations"][0]["args"] = json!({"until": "15m"}),
-        "parameters",
-    );
-    inconsistent(
-        |m| m["rules"][4]["obligations"][0]["args"] = json!({"x": 1}),
-        "parameters",
-    );
+    inconsistent(|m| p(m, "/context/0/type", json!({"kind": "int", "min": 5, "max": 1})), "empty integer range");
+    inconsistent(|m| p(m, "/context/4/type", json!({"kind": "set", "element": {"kind": "ip"}})), "cannot order");
+    inconsistent(|m| m["rules"][0]["obligations"][0]["name"] = json!("page"), "undeclared obligation");
+    inconsistent(|m| m["rules"][1]["obligations"][0]["args"] = json!({"until": "15m"}), "parameters");
+    inconsistent(|m| m["rules"][4]["obligations"][0]["args"] = json!({"x": 1}), "parameters");
+}
+
+#[test]
+fn fields_of_different_types_may_share_a_slot() {
+    let mut m = manifest();
+    // Group and Doc can both be resources: Group's `tags` shares Doc's slot.
+    m["schema"]["entity_types"][1]["fields"] =
+        json!([{"name": "tags", "type": {"kind": "set", "element": {"kind": "string"}}, "offset": 24}]);
+    let module = load(&module_bytes(&policy_wat(), Some(&m))).unwrap();
+    let mut value = crate::common::manage(true, json!(5));
+    value["resource"]["attributes"] = json!({"tags": ["b", "a"]});
+    let encoded = module.encode(&crate::common::request(&value)).unwrap();
+    assert_eq!(&encoded.as_bytes()[88..96], &[0, 1, 0, 0, 2, 0, 0, 0], "256: aligned after \"alice\" and \"admins\"");
 }
 
 #[test]
 fn a_module_too_large_for_the_memory_cap_is_refused() {
-    let text = wat("", 1, REST).replace(
-        "(memory (export \"memory\") 1)",
-        "(memory (export \"memory\") 4)",
-    );
+    let text = wat("", 1, REST).replace("(memory (export \"memory\") 1)", "(memory (export \"memory\") 4)");
     let runtime = Runtime::with_limits(Limits::default().with_max_memory(2 << 16)).unwrap();
-    let error = runtime
-        .load(&module_bytes(&text, Some(&manifest())))
-        .expect_err("refused");
+    let error = runtime.load(&module_bytes(&text, Some(&manifest()))).expect_err("refused");
     assert!(matches!(error, LoadError::Instantiation(_)), "{error}");
 }

@@ -23,12 +23,7 @@ fn a_precompiled_module_decides_like_the_original() {
 #[test]
 fn precompiling_checks_the_module() {
     let runtime = Runtime::new().unwrap();
-    assert_eq!(
-        runtime
-            .precompile(&module_bytes(&policy_wat(), None))
-            .unwrap_err(),
-        LoadError::MissingManifest
-    );
+    assert_eq!(runtime.precompile(&module_bytes(&policy_wat(), None)).unwrap_err(), LoadError::MissingManifest);
 }
 
 fn invalid(bytes: &[u8]) -> String {
@@ -43,31 +38,16 @@ fn invalid(bytes: &[u8]) -> String {
 fn damaged_or_foreign_artifacts_are_refused() {
     let artifact = Runtime::new().unwrap().precompile(&policy_bytes()).unwrap();
     // Every byte matters: flip one in the header, the manifest, the code, the checksum.
-    for at in [
-        9,
-        50,
-        artifact.len() / 2,
-        artifact.len() - 100,
-        artifact.len() - 1,
-    ] {
+    for at in [9, 50, artifact.len() / 2, artifact.len() - 100, artifact.len() - 1] {
         let mut tampered = artifact.clone();
         tampered[at] ^= 0x20;
         let message = invalid(&tampered);
-        assert!(
-            message.contains("checksum") || message.contains("format"),
-            "byte {at}: {message}"
-        );
+        assert!(message.contains("checksum") || message.contains("format"), "byte {at}: {message}");
     }
     assert!(invalid(&artifact[..artifact.len() - 1]).contains("checksum"));
-    assert!(
-        invalid(&artifact[..20]).contains("truncated")
-            || invalid(&artifact[..20]).contains("checksum")
-    );
+    assert!(invalid(&artifact[..20]).contains("truncated") || invalid(&artifact[..20]).contains("checksum"));
     assert!(invalid(&[]).contains("header"));
-    assert!(
-        invalid(&policy_bytes()).contains("header"),
-        "a plain module is not an artifact"
-    );
+    assert!(invalid(&policy_bytes()).contains("header"), "a plain module is not an artifact");
     let mut magic = artifact.clone();
     magic[1] = b'W';
     assert!(invalid(&magic).contains("header"));
@@ -101,21 +81,12 @@ fn an_artifact_loads_in_another_process() {
     let path = std::env::temp_dir().join(format!("ward-runtime-test-{}.wardc", std::process::id()));
     std::fs::write(&path, &artifact).unwrap();
     let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "precompiled::child_loads_artifact",
-            "--ignored",
-            "--test-threads=1",
-        ])
+        .args(["--exact", "precompiled::child_loads_artifact", "--ignored", "--test-threads=1"])
         .env("WARD_RUNTIME_TEST_ARTIFACT", &path)
         .output()
         .unwrap();
     let _ = std::fs::remove_file(&path);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("1 passed"), "{stdout}");
 }

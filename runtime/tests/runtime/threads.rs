@@ -17,9 +17,8 @@ fn modules_are_shareable_and_evaluators_movable() {
 #[test]
 fn decide_from_several_threads() {
     let module = policy();
-    let expected: Vec<_> = (0..20)
-        .map(|level| module.decide(&request(&manage(level % 3 == 0, json!(level)))))
-        .collect();
+    let expected: Vec<_> =
+        (0..20).map(|level| module.decide(&request(&manage(level % 3 == 0, json!(level))))).collect();
     std::thread::scope(|scope| {
         for t in 0..4 {
             let module = module.clone();
@@ -40,9 +39,5 @@ fn decide_from_several_threads() {
         }
     });
     assert!(expected.iter().any(|d| d.decision == Outcome::Allow));
-    assert!(
-        expected
-            .iter()
-            .any(|d| !d.rules.is_empty() && d.decision == Outcome::Deny)
-    );
+    assert!(expected.iter().any(|d| !d.rules.is_empty() && d.decision == Outcome::Deny));
 }
