@@ -208,6 +208,7 @@ impl<'s> Encoder<'s, '_> {
         if let Some(t) = ty {
             put_i32(self.buf, base, t as i32);
         }
+        let info = ty.and_then(|t| schema.manifest.schema.entity_types.get(t as usize));
         self.string(base + 4, &data.id);
 
         // Ancestors: a set of entity elements.
@@ -221,16 +222,13 @@ impl<'s> Encoder<'s, '_> {
                 ok = false;
                 continue;
             };
-            if let Some(t) = ty {
-                let info = &schema.manifest.schema.entity_types[t as usize];
-                if !info.ancestor_types.contains(&a) {
-                    ok = false;
-                    self.error(
-                        ErrorKind::InvalidAncestor,
-                        &at,
-                        format!("an entity of type `{}` cannot be in an entity of type `{}`", data.ty, ancestor.ty),
-                    );
-                }
+            if info.is_some_and(|info| !info.ancestor_types.contains(&a)) {
+                ok = false;
+                self.error(
+                    ErrorKind::InvalidAncestor,
+                    &at,
+                    format!("an entity of type `{}` cannot be in an entity of type `{}`", data.ty, ancestor.ty),
+                );
             }
             order.push((i64::from(a), i as u32));
         }
@@ -246,9 +244,8 @@ impl<'s> Encoder<'s, '_> {
         }
         self.order = order;
 
-        if let Some(t) = ty {
-            let fields = &schema.manifest.schema.entity_types[t as usize].fields;
-            self.fields(base, fields, &data.attributes, path);
+        if let Some(info) = info {
+            self.fields(base, &info.fields, &data.attributes, path);
         }
     }
 
