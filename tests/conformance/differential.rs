@@ -6,7 +6,7 @@
 //! without imports.
 //!
 //! The normal run decides `WARD_DIFF_PROGRAMS` × `WARD_DIFF_REQUESTS`
-//! (default 500 × 20) cases from a fixed seed, split over two tests so that
+//! (default 1000 × 20) cases from a fixed seed, split over two tests so that
 //! both halves run in parallel. A longer campaign:
 //!
 //! ```text
@@ -33,7 +33,7 @@ use ward_compiler::codegen::index::{self, Node, visit};
 use ward_compiler::codegen::layout::Layout;
 use ward_compiler::program::{Expr, ExprKind, Program, Type};
 use ward_compiler::syntax::ast::PatternPart;
-use ward_runtime::Runtime;
+use ward_runtime::{Limits, Runtime};
 use ward_tests::differential::{Case, CaseStrategy, Knobs, Stats, check};
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -69,7 +69,7 @@ fn seed() -> Option<u64> {
 
 /// Runs `programs` programs of the campaign, part `part` of `parts`.
 fn campaign(part: u64, parts: u64) -> Stats {
-    let programs = env_number("WARD_DIFF_PROGRAMS", 500);
+    let programs = env_number("WARD_DIFF_PROGRAMS", 1_000);
     let requests = env_number("WARD_DIFF_REQUESTS", 20) as usize;
     let mine = programs / parts + u64::from(part < programs % parts);
     let stats = Mutex::new(Stats::default());
@@ -90,7 +90,10 @@ fn campaign(part: u64, parts: u64) -> Stats {
         max_shrink_iters: 1_000,
         ..Config::default()
     };
-    let runtime = Runtime::new().expect("a runtime");
+    // A budget far beyond what any generated request needs: running out is
+    // a deny the interpreter, which has no budget, cannot match.
+    let runtime =
+        Runtime::with_limits(Limits::default().with_fuel(2_000_000_000)).expect("a runtime");
     let strategy = CaseStrategy {
         requests,
         knobs,

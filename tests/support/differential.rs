@@ -78,9 +78,23 @@ impl fmt::Debug for Case {
             writeln!(f, "--- {name}\n{text}")?;
         }
         for (label, text) in self.kept_requests() {
-            writeln!(f, "--- request ({label})\n{text}")?;
+            writeln!(f, "--- request ({label})\n{}", shown(text))?;
         }
         Ok(())
+    }
+}
+
+/// A request as failure messages show it: whole unless it is huge (the
+/// program's seed reproduces it).
+pub fn shown(text: &str) -> String {
+    const MAX: usize = 3_000;
+    match text.char_indices().nth(MAX) {
+        None => text.to_owned(),
+        Some((at, _)) => format!(
+            "{}… ({} bytes in all; rerun the seed for the whole request)",
+            &text[..at],
+            text.len()
+        ),
     }
 }
 
@@ -325,7 +339,8 @@ pub fn check(runtime: &Runtime, case: &Case, knobs: Knobs) -> Result<Stats, Stri
         let actual = module.decide_json(text.as_bytes());
         if let Err(difference) = compare(&expected, &actual, !knobs.type_paths) {
             return Err(format!(
-                "interpreter and module disagree ({difference}) on a {label} request\n  request:     {text}\n  interpreter: {}\n  module:      {}",
+                "interpreter and module disagree ({difference}) on a {label} request\n  request:     {}\n  interpreter: {}\n  module:      {}",
+                shown(text),
                 serde_json::to_string(&expected).unwrap_or_default(),
                 serde_json::to_string(&actual).unwrap_or_default(),
             ));
@@ -337,7 +352,8 @@ pub fn check(runtime: &Runtime, case: &Case, knobs: Knobs) -> Result<Stats, Stri
                 .any(|e| e.kind != ErrorKind::Overflow)
         {
             return Err(format!(
-                "the request generator wrote a request that does not conform\n  request: {text}\n  interpreter: {}",
+                "the request generator wrote a request that does not conform\n  request: {}\n  interpreter: {}",
+                shown(text),
                 serde_json::to_string(&expected).unwrap_or_default()
             ));
         }
@@ -345,7 +361,8 @@ pub fn check(runtime: &Runtime, case: &Case, knobs: Knobs) -> Result<Stats, Stri
             stats.malformed += 1;
             if expected.is_allow() || expected.errors.is_empty() {
                 return Err(format!(
-                    "a {label} request was decided without an error\n  request: {text}"
+                    "a {label} request was decided without an error\n  request: {}",
+                    shown(text)
                 ));
             }
         }

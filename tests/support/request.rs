@@ -213,6 +213,14 @@ impl<'a> Requests<'a> {
         match ty {
             Ty::Bool => json!(self.rng.coin()),
             Ty::Int { min, max } => json!(self.int(*min, *max)),
+            Ty::Str if self.rng.percent(1) => {
+                // Larger than the module's initial memory.
+                let base = self.string();
+                json!(format!(
+                    "{base}{}",
+                    "ü*".repeat(40_000 + self.rng.below(40_000))
+                ))
+            }
             Ty::Str => json!(self.string()),
             Ty::Duration => {
                 let ms = match self.rng.weighted(&[5, 2, 2, 1]) {
@@ -289,7 +297,11 @@ impl<'a> Requests<'a> {
                 json!({"type": s.entities[t].name, "id": self.entity_id(t)})
             }
             Ty::Set(element) => {
-                let n = self.rng.weighted(&[3, 4, 3, 2, 1]);
+                let n = if self.rng.percent(1) {
+                    200 + self.rng.below(2_000)
+                } else {
+                    self.rng.weighted(&[3, 4, 3, 2, 1])
+                };
                 let mut items = Vec::new();
                 for i in 0..n {
                     let at = format!("{pointer}/{i}");
