@@ -38,10 +38,7 @@ use ward_tests::differential::{Case, CaseStrategy, Knobs, Stats, check};
 
 fn env_number(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, found `{text}`")),
+        Ok(text) => text.trim().parse().unwrap_or_else(|_| panic!("{name} must be a number, found `{text}`")),
         Err(_) => default,
     }
 }
@@ -49,7 +46,8 @@ fn env_number(name: &str, default: u64) -> u64 {
 fn knobs() -> Knobs {
     match std::env::var("WARD_DIFF_KNOWN_BUGS") {
         Ok(text) => Knobs::parse(&text).unwrap_or_else(|e| panic!("WARD_DIFF_KNOWN_BUGS: {e}")),
-        Err(_) => Knobs::default(),
+        // Every reported disagreement is fixed: generate every shape.
+        Err(_) => Knobs::parse("all").unwrap_or_default(),
     }
 }
 
@@ -58,11 +56,7 @@ fn knobs() -> Knobs {
 fn seed() -> Option<u64> {
     match std::env::var("WARD_DIFF_SEED").as_deref() {
         Ok("random") => None,
-        Ok(text) => Some(
-            text.trim()
-                .parse()
-                .unwrap_or_else(|_| panic!("WARD_DIFF_SEED must be a number or `random`")),
-        ),
+        Ok(text) => Some(text.trim().parse().unwrap_or_else(|_| panic!("WARD_DIFF_SEED must be a number or `random`"))),
         Err(_) => Some(0x5EED_0FD1),
     }
 }
@@ -92,17 +86,11 @@ fn campaign(part: u64, parts: u64) -> Stats {
     };
     // A budget far beyond what any generated request needs: running out is
     // a deny the interpreter, which has no budget, cannot match.
-    let runtime =
-        Runtime::with_limits(Limits::default().with_fuel(2_000_000_000)).expect("a runtime");
-    let strategy = CaseStrategy {
-        requests,
-        knobs,
-        seed: single,
-    };
+    let runtime = Runtime::with_limits(Limits::default().with_fuel(2_000_000_000)).expect("a runtime");
+    let strategy = CaseStrategy { requests, knobs, seed: single };
     let mut runner = TestRunner::new(config);
     let result = runner.run(&strategy, |case: Case| {
-        let found =
-            check(&runtime, &case, knobs).map_err(proptest::test_runner::TestCaseError::fail)?;
+        let found = check(&runtime, &case, knobs).map_err(proptest::test_runner::TestCaseError::fail)?;
         stats.lock().unwrap_or_else(|e| e.into_inner()).add(&found);
         Ok(())
     });
@@ -121,19 +109,10 @@ fn check_variety(stats: &Stats) {
     }
     let share = |n: usize| n * 1_000 / stats.requests.max(1);
     assert!(share(stats.allows) >= 20, "too few allows: {stats:?}");
-    assert!(
-        share(stats.forbids) >= 20,
-        "too few denies by a forbid: {stats:?}"
-    );
-    assert!(
-        share(stats.defaults) >= 20,
-        "too few default denies: {stats:?}"
-    );
+    assert!(share(stats.forbids) >= 20, "too few denies by a forbid: {stats:?}");
+    assert!(share(stats.defaults) >= 20, "too few default denies: {stats:?}");
     assert!(stats.overflows >= 5, "too few overflows: {stats:?}");
-    assert!(
-        share(stats.invalid) >= 50,
-        "too few requests that do not conform: {stats:?}"
-    );
+    assert!(share(stats.invalid) >= 50, "too few requests that do not conform: {stats:?}");
 }
 
 #[test]
@@ -192,9 +171,7 @@ fn features(program: &Program, out: &mut BTreeSet<String>) {
                 ExprKind::InSet(..) => "InSet".to_owned(),
                 ExprKind::InRange(..) => "InRange".to_owned(),
                 ExprKind::Like(_, parts) => {
-                    let star = parts
-                        .iter()
-                        .any(|p| matches!(p, PatternPart::Literal(s) if s.contains('*')));
+                    let star = parts.iter().any(|p| matches!(p, PatternPart::Literal(s) if s.contains('*')));
                     format!("Like{}", if star { " literal star" } else { "" })
                 }
                 ExprKind::StrOp(op, ..) => format!("StrOp {op:?}"),
@@ -219,10 +196,7 @@ fn features(program: &Program, out: &mut BTreeSet<String>) {
             out.insert(if *when { "when" } else { "unless" }.to_owned());
             expr(condition, out);
         }
-        for (role, scope) in [
-            ("principal", &rule.scope.principal),
-            ("resource", &rule.scope.resource),
-        ] {
+        for (role, scope) in [("principal", &rule.scope.principal), ("resource", &rule.scope.resource)] {
             if scope.types.is_some() {
                 out.insert(format!("scope {role}: T"));
             }
@@ -233,14 +207,7 @@ fn features(program: &Program, out: &mut BTreeSet<String>) {
                 out.insert(format!("scope {role} in"));
             }
         }
-        out.insert(
-            if rule.scope.actions.is_some() {
-                "scope actions"
-            } else {
-                "scope any action"
-            }
-            .to_owned(),
-        );
+        out.insert(if rule.scope.actions.is_some() { "scope actions" } else { "scope any action" }.to_owned());
         if rule.obligations.iter().any(|o| !o.args.is_empty()) {
             out.insert("obligation with arguments".to_owned());
         }
@@ -257,9 +224,7 @@ fn the_generator_covers_the_language() {
     for seed in 0..400 {
         let policy = ward_tests::policy::generate(seed, Knobs::default());
         let compilation = ward_compiler::compile(policy.files(&vec![true; policy.rules.len()]));
-        let program = compilation
-            .program
-            .unwrap_or_else(|| panic!("seed {seed} does not compile"));
+        let program = compilation.program.unwrap_or_else(|| panic!("seed {seed} does not compile"));
         features(&program, &mut found);
         let layout = Layout::new(&program.schema);
         let mut ids: HashMap<String, u32> = HashMap::new();
@@ -333,41 +298,22 @@ fn the_generator_covers_the_language() {
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
-    for t in [
-        "Bool",
-        "Int",
-        "String",
-        "Duration",
-        "Timestamp",
-        "TimeOfDay",
-        "Ip",
-        "Cidr",
-        "Enum",
-        "Level",
-        "Entity",
-        "Set",
-    ] {
+    for t in
+        ["Bool", "Int", "String", "Duration", "Timestamp", "TimeOfDay", "Ip", "Cidr", "Enum", "Level", "Entity", "Set"]
+    {
         expected.push(format!("Equal {t}"));
     }
     let missing: Vec<&String> = expected.iter().filter(|e| !found.contains(*e)).collect();
     assert!(missing.is_empty(), "the generator never wrote: {missing:?}");
-    assert!(
-        switches >= 40,
-        "too few programs dispatch through a switch: {switches} of 400"
-    );
-    assert!(
-        tables >= 4,
-        "too few programs dispatch through a table: {tables} of 400"
-    );
+    assert!(switches >= 40, "too few programs dispatch through a switch: {switches} of 400");
+    assert!(tables >= 4, "too few programs dispatch through a table: {tables} of 400");
 }
 
 fn count_switches(node: &Node, switches: &mut usize, tables: &mut usize) {
     if let Node::Switch { cases, rest, .. } = node {
         *switches += 1;
         *tables += usize::from(cases.len() > 8);
-        cases
-            .iter()
-            .for_each(|(_, c)| count_switches(c, switches, tables));
+        cases.iter().for_each(|(_, c)| count_switches(c, switches, tables));
         count_switches(rest, switches, tables);
     }
 }

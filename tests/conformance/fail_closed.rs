@@ -29,24 +29,16 @@ fn edit(mut request: Json, edits: &[Json]) -> Json {
     for e in edits {
         if let Some(pointer) = e.get("set").and_then(Json::as_str) {
             let (parent, key) = pointer.rsplit_once('/').expect("a pointer");
-            match request
-                .pointer_mut(parent)
-                .unwrap_or_else(|| panic!("no {parent} in the request"))
-            {
+            match request.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent} in the request")) {
                 Json::Object(map) => {
                     map.insert(key.to_owned(), e["value"].clone());
                 }
-                Json::Array(items) => {
-                    items[key.parse::<usize>().expect("an index")] = e["value"].clone()
-                }
+                Json::Array(items) => items[key.parse::<usize>().expect("an index")] = e["value"].clone(),
                 other => panic!("cannot set {key} in {other}"),
             }
         } else if let Some(pointer) = e.get("remove").and_then(Json::as_str) {
             let (parent, key) = pointer.rsplit_once('/').expect("a pointer");
-            let removed = request
-                .pointer_mut(parent)
-                .and_then(Json::as_object_mut)
-                .and_then(|m| m.remove(key));
+            let removed = request.pointer_mut(parent).and_then(Json::as_object_mut).and_then(|m| m.remove(key));
             assert!(removed.is_some(), "nothing to remove at {pointer}");
         } else {
             panic!("unknown edit {e}");
@@ -59,34 +51,22 @@ fn policies(runtime: &Runtime) -> Vec<(&'static str, ward_tests::Compiled)> {
     [("permit-all", PERMIT_ALL), ("forbid-all", FORBID_ALL)]
         .into_iter()
         .map(|(name, rules)| {
-            let files = vec![
-                ("schema.ward".to_owned(), SCHEMA.to_owned()),
-                (format!("{name}.ward"), rules.to_owned()),
-            ];
+            let files = vec![("schema.ward".to_owned(), SCHEMA.to_owned()), (format!("{name}.ward"), rules.to_owned())];
             (name, compile_both(runtime, files))
         })
         .collect()
 }
 
 fn kind(name: &str) -> ErrorKind {
-    serde_json::from_value(Json::String(name.to_owned()))
-        .unwrap_or_else(|e| panic!("unknown error kind {name}: {e}"))
+    serde_json::from_value(Json::String(name.to_owned())).unwrap_or_else(|e| panic!("unknown error kind {name}: {e}"))
 }
 
 /// Deny, nothing but errors, each without a rule and with a message.
 fn assert_fail_closed(d: &Decision, what: &str) {
     assert_eq!(d.decision, Outcome::Deny, "{what}: {d:?}");
-    assert!(
-        d.rules.is_empty() && d.reasons.is_empty() && d.obligations.is_empty(),
-        "{what}: {d:?}"
-    );
+    assert!(d.rules.is_empty() && d.reasons.is_empty() && d.obligations.is_empty(), "{what}: {d:?}");
     assert!(!d.errors.is_empty(), "{what}: {d:?}");
-    assert!(
-        d.errors
-            .iter()
-            .all(|e| e.rule.is_none() && !e.message.is_empty()),
-        "{what}: {d:?}"
-    );
+    assert!(d.errors.iter().all(|e| e.rule.is_none() && !e.message.is_empty()), "{what}: {d:?}");
 }
 
 #[test]
@@ -97,18 +77,13 @@ fn the_good_request_is_decided_by_both_policies() {
         let text = good.to_string();
         let module = compiled.module.decide_json(text.as_bytes());
         let interp = ward_compiler::interp::decide_json(&compiled.program, text.as_bytes());
-        compare(&interp, &module, false)
-            .unwrap_or_else(|e| panic!("{name}: {e}: {interp:?} vs {module:?}"));
+        compare(&interp, &module, false).unwrap_or_else(|e| panic!("{name}: {e}: {interp:?} vs {module:?}"));
         assert!(module.errors.is_empty(), "{name}: {module:?}");
         match name {
-            "permit-all" => assert_eq!(
-                (module.decision, module.rules.as_slice()),
-                (Outcome::Allow, &["P-ALL".to_owned()][..])
-            ),
-            _ => assert_eq!(
-                (module.decision, module.rules.as_slice()),
-                (Outcome::Deny, &["F-ALL".to_owned()][..])
-            ),
+            "permit-all" => {
+                assert_eq!((module.decision, module.rules.as_slice()), (Outcome::Allow, &["P-ALL".to_owned()][..]))
+            }
+            _ => assert_eq!((module.decision, module.rules.as_slice()), (Outcome::Deny, &["F-ALL".to_owned()][..])),
         }
         assert_eq!(module.obligations.len(), 1, "{name}: {module:?}");
     }
@@ -136,24 +111,15 @@ fn every_malformed_request_class_fails_closed_through_the_runtime() {
             let found = |d: &Decision| -> Vec<(ErrorKind, Option<String>)> {
                 d.errors.iter().map(|e| (e.kind, e.path.clone())).collect()
             };
-            assert_eq!(
-                found(&interp),
-                vec![(expected_kind, Some(expected_path.to_owned()))],
-                "{what} (interpreter)"
-            );
+            assert_eq!(found(&interp), vec![(expected_kind, Some(expected_path.to_owned()))], "{what} (interpreter)");
             if KNOWN_PATH_DIVERGENCE.contains(&expected_path) {
                 assert_eq!(module.errors.len(), 1, "{what} (module): {module:?}");
                 assert_eq!(module.errors[0].kind, expected_kind, "{what} (module)");
             } else {
-                assert_eq!(
-                    found(&module),
-                    vec![(expected_kind, Some(expected_path.to_owned()))],
-                    "{what} (module)"
-                );
+                assert_eq!(found(&module), vec![(expected_kind, Some(expected_path.to_owned()))], "{what} (module)");
             }
-            compare(&interp, &module, true).unwrap_or_else(|e| {
-                panic!("{what}: {e}\n  interpreter: {interp:?}\n  module: {module:?}")
-            });
+            compare(&interp, &module, true)
+                .unwrap_or_else(|e| panic!("{what}: {e}\n  interpreter: {interp:?}\n  module: {module:?}"));
         }
     }
 }
@@ -173,18 +139,11 @@ fn malformed_documents_fail_closed_through_the_runtime() {
             let what = format!("{name} against {policy}");
             for (engine, d) in [
                 ("module", c.module.decide_json(text.as_bytes())),
-                (
-                    "interpreter",
-                    ward_compiler::interp::decide_json(&c.program, text.as_bytes()),
-                ),
+                ("interpreter", ward_compiler::interp::decide_json(&c.program, text.as_bytes())),
             ] {
                 assert_fail_closed(&d, &format!("{what} ({engine})"));
                 let kinds: Vec<ErrorKind> = d.errors.iter().map(|e| e.kind).collect();
-                assert_eq!(
-                    kinds,
-                    vec![ErrorKind::MalformedRequest],
-                    "{what} ({engine}): {d:?}"
-                );
+                assert_eq!(kinds, vec![ErrorKind::MalformedRequest], "{what} ({engine}): {d:?}");
             }
         }
     }

@@ -1,10 +1,8 @@
-//! Disagreements the differential tests found and that are not fixed yet,
-//! each as the smallest policy and request that show it. They are ignored
-//! so that the suite stays green; run them with
-//! `cargo test -p ward-tests --test conformance known_bugs -- --ignored`.
-//! The generator avoids these shapes unless `WARD_DIFF_KNOWN_BUGS` names
-//! them (see `differential.rs`); when one is fixed, remove its `#[ignore]`
-//! and its knob.
+//! Disagreements the differential tests found, each as the smallest policy
+//! and request that showed it, kept as regression tests now that they are
+//! fixed. The generator produces these shapes by default;
+//! `WARD_DIFF_KNOWN_BUGS` can still narrow a campaign to some of them (see
+//! `differential.rs`).
 
 use ward_runtime::Runtime;
 use ward_tests::compile_both;
@@ -44,19 +42,13 @@ action go { principal: [U, V], resource: U }
 /// principal or resource type at the path `principal` / `resource`; the
 /// interpreter at `principal.type` / `resource.type`.
 #[test]
-#[ignore = "bug: the runtime reports entity type errors at `principal`, the interpreter at `principal.type`"]
 fn runtime_names_the_type_in_entity_type_error_paths() {
     for request in [
         r#"{"principal": {"type": "Nobody", "id": "a"}, "action": "go", "resource": {"type": "U", "id": "r", "attributes": {"n": 1}}}"#,
         r#"{"principal": {"type": "U", "id": "a", "attributes": {"n": 1}}, "action": "go", "resource": {"type": "V", "id": "r"}}"#,
     ] {
         let d = assert_agree(TWO_TYPES, request);
-        assert!(
-            d.errors
-                .iter()
-                .any(|e| e.path.as_deref().is_some_and(|p| p.ends_with(".type"))),
-            "{d:?}"
-        );
+        assert!(d.errors.iter().any(|e| e.path.as_deref().is_some_and(|p| p.ends_with(".type"))), "{d:?}");
     }
 }
 
@@ -66,7 +58,6 @@ fn runtime_names_the_type_in_entity_type_error_paths() {
 /// so `0`, `false` or a string that is not a literal of the policy make it
 /// false.
 #[test]
-#[ignore = "bug: the module reads a required attribute's value as its `has` flag"]
 fn has_on_a_required_attribute_is_true() {
     let policy = r#"package t
 entity U { n: Int, s: String }
@@ -90,7 +81,6 @@ context { flag: Bool }
 /// it meets the overflow of `MAX * 2` first, where the interpreter stops at
 /// `-1`.
 #[test]
-#[ignore = "bug: the module visits set literals in written order, not ascending"]
 fn quantifiers_visit_set_literals_in_ascending_order() {
     let policy = r#"package t
 entity U {}
@@ -108,7 +98,6 @@ context { big: Int, small: Int }
 /// set in one memory area per literal, shared by all its calls: two live
 /// results of the same function are the same set in the module.
 #[test]
-#[ignore = "bug: calls of a function that builds a set share one set"]
 fn each_call_of_a_set_building_function_has_its_own_set() {
     let policy = r#"package t
 entity U {}
@@ -127,7 +116,6 @@ def pair(a: String) -> Set<String> = [a, "k"];
 /// so both report `not_an_integer`; `spec/abi.md` says an integer outside 64
 /// bits is `integer_out_of_range` (as it is just above `i64::MAX`).
 #[test]
-#[ignore = "bug (both engines): integers just below i64::MIN are reported as not_an_integer"]
 fn integers_just_below_i64_are_out_of_range() {
     let policy = r#"package t
 entity U {}

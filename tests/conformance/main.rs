@@ -1,12 +1,7 @@
 //! Conformance tests: the reference interpreter and the compiled module
 //! must decide every request alike.
 
-#![allow(
-    clippy::expect_used,
-    clippy::panic,
-    clippy::unwrap_used,
-    reason = "tests"
-)]
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used, reason = "tests")]
 
 mod differential;
 mod fail_closed;

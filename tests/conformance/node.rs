@@ -26,11 +26,8 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(tag: &str) -> Scratch {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let dir =
-            std::env::temp_dir().join(format!("ward-node-{tag}-{}-{nanos}", std::process::id()));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!("ward-node-{tag}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("scratch directory");
         if std::env::var_os("WARD_NODE_KEEP").is_some() {
             eprintln!("keeping {}", dir.display());
@@ -54,10 +51,7 @@ fn tests_dir() -> PathBuf {
 /// Whether `node` runs. Without it the test passes with a notice on a
 /// developer machine, and fails in CI (`CI` set).
 fn node_available() -> bool {
-    let found = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let found = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
     if !found {
         let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
         assert!(!ci, "`node` is required in CI to check the Node.js host");
@@ -69,16 +63,8 @@ fn node_available() -> bool {
 /// Runs `node check.mjs` with `args`; returns whether it succeeded and its output.
 fn node_check(args: &[&Path]) -> (bool, String) {
     let script = tests_dir().join("node").join("check.mjs");
-    let output = Command::new("node")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run node");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = Command::new("node").arg(script).args(args).output().expect("run node");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     (output.status.success(), text)
 }
 
@@ -94,11 +80,7 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
+        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
     }
 
     fn chance(&mut self, one_in: usize) -> bool {
@@ -196,10 +178,8 @@ const TIMESTAMPS: &[&str] = &[
     "0001-01-01T00:00:00Z",
     "1969-12-31T23:59:59Z",
 ];
-const TIMES: &[&str] = &[
-    "00:00", "07:59:59", "08:00", "09:30", "09:30:15", "17:59:59", "18:00:30", "18:00:31",
-    "23:59:59",
-];
+const TIMES: &[&str] =
+    &["00:00", "07:59:59", "08:00", "09:30", "09:30:15", "17:59:59", "18:00:30", "18:00:31", "23:59:59"];
 const IPS: &[&str] = &[
     "10.0.0.1",
     "10.255.255.255",
@@ -300,8 +280,8 @@ fn text_probes(kind: &str) -> &'static [&'static str] {
             "2026-01-31T09:30:00.25Z",
         ],
         "time_of_day" => &[
-            "00:00", "23:59:59", "24:00", "9:30", "09:30:5", "09:60", "09:30:60", "０9:30",
-            "09:30:00", "09-30", " 9:30", "09:30 ",
+            "00:00", "23:59:59", "24:00", "9:30", "09:30:5", "09:60", "09:30:60", "０9:30", "09:30:00", "09-30",
+            " 9:30", "09:30 ",
         ],
         "ip" => &[
             "::",
@@ -378,12 +358,7 @@ fn text_probes(kind: &str) -> &'static [&'static str] {
 /// disagreements between the runtime and `spec/abi.md`.
 const NUMBER_TEXTS: &[(&str, Option<&str>)] = &[
     ("0", None),
-    (
-        "-0",
-        Some(
-            "the runtime reads -0 as the float -0.0 and reports not_an_integer; the spec makes it the integer 0",
-        ),
-    ),
+    ("-0", Some("the runtime reads -0 as the float -0.0 and reports not_an_integer; the spec makes it the integer 0")),
     ("7", None),
     ("1.0", None),
     ("1.5", None),
@@ -422,12 +397,7 @@ impl<'a> Generator<'a> {
     fn new(manifest: &'a Manifest, seed: u64) -> Generator<'a> {
         let mut strings: Vec<String> = manifest.strings.clone();
         strings.extend(EXTRA_STRINGS.iter().map(|s| (*s).to_owned()));
-        Generator {
-            manifest,
-            rng: Rng(seed | 1),
-            strings,
-            noise: 0,
-        }
+        Generator { manifest, rng: Rng(seed | 1), strings, noise: 0 }
     }
 
     fn string(&mut self) -> String {
@@ -461,16 +431,8 @@ impl<'a> Generator<'a> {
             }
         }
         if self.noise > 0 && self.rng.chance(self.noise * 4) {
-            let wrong = self
-                .rng
-                .pick(&self.manifest.schema.entity_types)
-                .name
-                .clone();
-            let name = if self.rng.chance(2) {
-                wrong
-            } else {
-                "Nope".to_owned()
-            };
+            let wrong = self.rng.pick(&self.manifest.schema.entity_types).name.clone();
+            let name = if self.rng.chance(2) { wrong } else { "Nope".to_owned() };
             ancestors.push(json!({"type": name, "id": "x"}));
         }
         let mut entity = json!({"type": info.name, "id": self.string()});
@@ -523,18 +485,13 @@ impl<'a> Generator<'a> {
             TypeLayout::TimeOfDay => json!(self.rng.pick(TIMES)),
             TypeLayout::Ip => json!(self.rng.pick(IPS)),
             TypeLayout::Cidr => json!(self.rng.pick(CIDRS)),
-            TypeLayout::Enum { id } => json!(
-                self.rng
-                    .pick(&self.manifest.schema.enums[*id as usize].values)
-            ),
+            TypeLayout::Enum { id } => json!(self.rng.pick(&self.manifest.schema.enums[*id as usize].values)),
             TypeLayout::Entity { types } => {
                 let t = *self.rng.pick(types);
                 json!({"type": self.manifest.schema.entity_types[t as usize].name, "id": self.string()})
             }
             TypeLayout::Set { element } => {
-                let mut items: Vec<Value> = (0..self.rng.below(6))
-                    .map(|_| self.value(element))
-                    .collect();
+                let mut items: Vec<Value> = (0..self.rng.below(6)).map(|_| self.value(element)).collect();
                 if !items.is_empty() && self.rng.chance(3) {
                     let again = items[self.rng.below(items.len())].clone();
                     items.push(again); // duplicates are encoded once
@@ -546,24 +503,12 @@ impl<'a> Generator<'a> {
     }
 
     fn bad_value(&mut self, ty: &TypeLayout) -> Value {
-        let common = [
-            Value::Null,
-            json!(true),
-            json!("x"),
-            json!(1.5),
-            json!([]),
-            json!({}),
-        ];
+        let common = [Value::Null, json!(true), json!("x"), json!(1.5), json!([]), json!({})];
         let specific: Vec<Value> = match ty {
             TypeLayout::Bool => vec![json!("true"), json!(1)],
             TypeLayout::Int { min, max } => {
-                let mut v = vec![
-                    json!(1.5),
-                    json!(1000.0),
-                    json!(9_223_372_036_854_775_808u64),
-                    json!(u64::MAX),
-                    json!("7"),
-                ];
+                let mut v =
+                    vec![json!(1.5), json!(1000.0), json!(9_223_372_036_854_775_808u64), json!(u64::MAX), json!("7")];
                 v.extend(min.and_then(|m| m.checked_sub(1)).map(|m| json!(m)));
                 v.extend(max.and_then(|m| m.checked_add(1)).map(|m| json!(m)));
                 v
@@ -578,12 +523,9 @@ impl<'a> Generator<'a> {
                 json!({"type": "Person", "id": "x", "extra": 1}),
                 json!("Person::\"x\""),
             ],
-            TypeLayout::Set { element } => vec![
-                json!("notaset"),
-                json!([null]),
-                json!({}),
-                json!([self.bad_value(element)]),
-            ],
+            TypeLayout::Set { element } => {
+                vec![json!("notaset"), json!([null]), json!({}), json!([self.bad_value(element)])]
+            }
             TypeLayout::Record { .. } => vec![json!([]), json!("x")],
             TypeLayout::Duration
             | TypeLayout::Timestamp
@@ -595,11 +537,7 @@ impl<'a> Generator<'a> {
                 vec![json!(self.rng.pick(probes)), json!(5)]
             }
         };
-        if self.rng.chance(3) {
-            self.rng.pick(&common).clone()
-        } else {
-            self.rng.pick(&specific).clone()
-        }
+        if self.rng.chance(3) { self.rng.pick(&common).clone() } else { self.rng.pick(&specific).clone() }
     }
 }
 
@@ -622,11 +560,7 @@ fn kind_name(ty: &TypeLayout) -> &'static str {
 
 /// Every attribute position in a request (JSON keys from the root), through
 /// records, with its type.
-fn leaf_positions(
-    fields: &[FieldLayout],
-    prefix: &[String],
-    out: &mut Vec<(Vec<String>, TypeLayout)>,
-) {
+fn leaf_positions(fields: &[FieldLayout], prefix: &[String], out: &mut Vec<(Vec<String>, TypeLayout)>) {
     for f in fields {
         let mut path = prefix.to_vec();
         path.push(f.name.clone());
@@ -673,53 +607,26 @@ impl Case {
 /// text formats, and wrong ones.
 fn probes(manifest: &Manifest, ty: &TypeLayout) -> Vec<Value> {
     let types = &manifest.schema.entity_types;
-    let mut out: Vec<Value> = text_probes(kind_name(ty))
-        .iter()
-        .map(|t| json!(t))
-        .collect();
+    let mut out: Vec<Value> = text_probes(kind_name(ty)).iter().map(|t| json!(t)).collect();
     match ty {
         TypeLayout::Bool => out.extend([json!(true), json!(false), json!("true"), json!(0)]),
         TypeLayout::Int { min, max } => {
-            out.extend([
-                json!(0),
-                json!(-1),
-                json!(1),
-                json!(i64::MAX),
-                json!(i64::MIN),
-                json!(1.5),
-                json!("1"),
-            ]);
+            out.extend([json!(0), json!(-1), json!(1), json!(i64::MAX), json!(i64::MIN), json!(1.5), json!("1")]);
             out.extend(min.iter().flat_map(|m| [json!(m), json!(m.checked_sub(1))]));
             out.extend(max.iter().flat_map(|m| [json!(m), json!(m.checked_add(1))]));
         }
-        TypeLayout::String => out.extend(
-            EXTRA_STRINGS
-                .iter()
-                .map(|s| json!(s))
-                .chain([json!(5), json!(["a"])]),
-        ),
+        TypeLayout::String => out.extend(EXTRA_STRINGS.iter().map(|s| json!(s)).chain([json!(5), json!(["a"])])),
         TypeLayout::Enum { id } => {
-            out.extend(
-                manifest.schema.enums[*id as usize]
-                    .values
-                    .iter()
-                    .map(|v| json!(v)),
-            );
+            out.extend(manifest.schema.enums[*id as usize].values.iter().map(|v| json!(v)));
             out.extend([json!("nope"), json!(""), json!(0)]);
-            out.extend(
-                manifest.schema.enums[*id as usize]
-                    .values
-                    .iter()
-                    .map(|v| json!(v.to_uppercase())),
-            );
+            out.extend(manifest.schema.enums[*id as usize].values.iter().map(|v| json!(v.to_uppercase())));
         }
         TypeLayout::Entity { .. } => {
-            out.extend(types.iter().flat_map(|t| {
-                [
-                    json!({"type": t.name, "id": "alice"}),
-                    json!({"type": t.name, "id": "bob"}),
-                ]
-            }));
+            out.extend(
+                types
+                    .iter()
+                    .flat_map(|t| [json!({"type": t.name, "id": "alice"}), json!({"type": t.name, "id": "bob"})]),
+            );
             let name = &types[0].name;
             out.extend([
                 json!({"type": "Nope", "id": "x"}),
@@ -773,12 +680,7 @@ fn replaced(request: &Value, path: &[String], value: Value) -> Value {
 /// generated from the manifest, probes at every position of the bases, raw
 /// number texts, big requests and malformed documents. `allows` tells
 /// whether the runtime allows a request, to pick interesting bases.
-fn cases_for(
-    manifest: &Manifest,
-    bases: Vec<Value>,
-    seed: u64,
-    allows: &dyn Fn(&Value) -> bool,
-) -> Vec<Case> {
+fn cases_for(manifest: &Manifest, bases: Vec<Value>, seed: u64, allows: &dyn Fn(&Value) -> bool) -> Vec<Case> {
     let schema = &manifest.schema;
 
     // Valid requests, then noisy ones.
@@ -791,10 +693,7 @@ fn cases_for(
     // generated request if there is one.
     let mut probe_bases = bases.clone();
     for action in &schema.actions {
-        let mine: Vec<&Value> = valid
-            .iter()
-            .filter(|r| r["action"] == json!(action.name))
-            .collect();
+        let mine: Vec<&Value> = valid.iter().filter(|r| r["action"] == json!(action.name)).collect();
         if let Some(r) = mine.iter().find(|r| allows(r)).or(mine.first()) {
             probe_bases.push((*r).clone());
         }
@@ -804,16 +703,8 @@ fn cases_for(
     for (b, base) in probe_bases.iter().enumerate() {
         let mut positions = Vec::new();
         for role in ["principal", "resource"] {
-            if let Some(ty) = schema
-                .entity_types
-                .iter()
-                .find(|t| json!(t.name) == base[role]["type"])
-            {
-                leaf_positions(
-                    &ty.fields,
-                    &[role.to_owned(), "attributes".to_owned()],
-                    &mut positions,
-                );
+            if let Some(ty) = schema.entity_types.iter().find(|t| json!(t.name) == base[role]["type"]) {
+                leaf_positions(&ty.fields, &[role.to_owned(), "attributes".to_owned()], &mut positions);
             }
         }
         leaf_positions(&schema.context, &["context".to_owned()], &mut positions);
@@ -824,32 +715,21 @@ fn cases_for(
             if matches!(ty, TypeLayout::Int { .. }) && b == 0 {
                 // Known differences once, at the first integer position.
                 let first = !texts.iter().any(|(_, known)| known.is_some());
-                for (number, known) in NUMBER_TEXTS
-                    .iter()
-                    .filter(|(_, known)| first || known.is_none())
-                {
+                for (number, known) in NUMBER_TEXTS.iter().filter(|(_, known)| first || known.is_none()) {
                     let marked = replaced(base, &path, json!("\u{1}NUMBER\u{1}"));
-                    let text = serde_json::to_string(&marked)
-                        .expect("json")
-                        .replace("\"\\u0001NUMBER\\u0001\"", number);
+                    let text =
+                        serde_json::to_string(&marked).expect("json").replace("\"\\u0001NUMBER\\u0001\"", number);
                     texts.push((text, *known));
                 }
             }
         }
         // Ancestors: every declared type, duplicates, unknown types.
         for role in ["principal", "resource"] {
-            let mut ancestors: Vec<Value> = schema
-                .entity_types
-                .iter()
-                .map(|t| json!({"type": t.name, "id": "acme"}))
-                .collect();
+            let mut ancestors: Vec<Value> =
+                schema.entity_types.iter().map(|t| json!({"type": t.name, "id": "acme"})).collect();
             ancestors.push(json!({"type": "Nope", "id": "x"}));
             for a in &ancestors {
-                probed.push(replaced(
-                    base,
-                    &[role.to_owned(), "ancestors".to_owned()],
-                    json!([a, a]),
-                ));
+                probed.push(replaced(base, &[role.to_owned(), "ancestors".to_owned()], json!([a, a])));
             }
         }
     }
@@ -859,23 +739,12 @@ fn cases_for(
     if let Some(base) = probe_bases.first() {
         let mut positions = Vec::new();
         for role in ["principal", "resource"] {
-            if let Some(ty) = schema
-                .entity_types
-                .iter()
-                .find(|t| json!(t.name) == base[role]["type"])
-            {
-                leaf_positions(
-                    &ty.fields,
-                    &[role.to_owned(), "attributes".to_owned()],
-                    &mut positions,
-                );
+            if let Some(ty) = schema.entity_types.iter().find(|t| json!(t.name) == base[role]["type"]) {
+                leaf_positions(&ty.fields, &[role.to_owned(), "attributes".to_owned()], &mut positions);
             }
         }
         leaf_positions(&schema.context, &["context".to_owned()], &mut positions);
-        if let Some((path, _)) = positions
-            .iter()
-            .find(|(_, ty)| matches!(ty, TypeLayout::Duration))
-        {
+        if let Some((path, _)) = positions.iter().find(|(_, ty)| matches!(ty, TypeLayout::Duration)) {
             odd_units.push(replaced(base, path, json!("1µs")));
         }
     }
@@ -900,11 +769,7 @@ fn cases_for(
         if let Some(attrs) = r["principal"]["attributes"].as_object_mut() {
             for (name, v) in attrs.iter_mut() {
                 if v.is_array() {
-                    *v = json!(
-                        (0..3000)
-                            .map(|k| format!("{name}-{}", 3000 - k))
-                            .collect::<Vec<_>>()
-                    );
+                    *v = json!((0..3000).map(|k| format!("{name}-{}", 3000 - k)).collect::<Vec<_>>());
                 }
             }
         }
@@ -978,12 +843,9 @@ fn malformed(manifest: &Manifest) -> Vec<Case> {
         r["principal"][field] = value;
         cases.push(Case::Value(r));
     }
-    for (field, value) in [
-        ("context", json!([])),
-        ("context", Value::Null),
-        ("context", json!("c")),
-        ("extra", json!({})),
-    ] {
+    for (field, value) in
+        [("context", json!([])), ("context", Value::Null), ("context", json!("c")), ("extra", json!({}))]
+    {
         let mut r = ok.clone();
         r[field] = value;
         cases.push(Case::Value(r));
@@ -1003,11 +865,7 @@ fn malformed(manifest: &Manifest) -> Vec<Case> {
         text.replacen("\"p\"", "\"tab\there\"", 1),
         text.replacen("{", &format!("{{\"action\":\"{}\",", action.name), 1),
         text.replacen("\"id\":\"p\"", "\"id\":\"p\",\"id\":\"q\"", 1),
-        text.replacen(
-            "\"resource\"",
-            "\"context\":{},\"context\":{},\"resource\"",
-            1,
-        ),
+        text.replacen("\"resource\"", "\"context\":{},\"context\":{},\"resource\"", 1),
     ] {
         cases.push(Case::Text(t));
     }
@@ -1023,13 +881,9 @@ fn example_requests(dir: &Path) -> Vec<Value> {
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
-    for path in paths
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-    {
+    for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
         let text = std::fs::read_to_string(&path).expect("read request");
-        let value: Value =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let value: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let items = match value {
             Value::Array(items) => items,
             v => vec![v],
@@ -1048,29 +902,16 @@ type Policy = (String, Vec<(String, String)>, Vec<Value>);
 /// Policies: the sketch, the zoo, and each example's policy folder.
 fn policies() -> Vec<Policy> {
     let mut out = vec![
-        (
-            "sketch".to_owned(),
-            vec![("sketch-ok.ward".to_owned(), SKETCH.to_owned())],
-            Vec::new(),
-        ),
+        ("sketch".to_owned(), vec![("sketch-ok.ward".to_owned(), SKETCH.to_owned())], Vec::new()),
         (
             "zoo".to_owned(),
-            vec![
-                ("zoo.ward".to_owned(), ZOO.to_owned()),
-                ("zoo-rules.ward".to_owned(), ZOO_RULES.to_owned()),
-            ],
+            vec![("zoo.ward".to_owned(), ZOO.to_owned()), ("zoo-rules.ward".to_owned(), ZOO_RULES.to_owned())],
             serde_json::from_str(ZOO_REQUESTS).expect("zoo requests"),
         ),
     ];
     let examples = tests_dir().join("..").join("examples");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&examples)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.join("policy").is_dir())
-                .collect()
-        })
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("policy").is_dir()).collect())
         .unwrap_or_default();
     dirs.sort();
     for dir in dirs {
@@ -1080,10 +921,7 @@ fn policies() -> Vec<Policy> {
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "ward"))
             .map(|p| {
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 (name, std::fs::read_to_string(&p).expect("read policy"))
             })
             .collect();
@@ -1091,10 +929,7 @@ fn policies() -> Vec<Policy> {
         if files.is_empty() {
             continue;
         }
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         out.push((format!("example-{name}"), files, example_requests(&dir)));
     }
     out
@@ -1108,13 +943,7 @@ fn runtime_encoding(module: &DecisionModule, case: &Case) -> Option<String> {
     }
     let request = Request::from_json(&bytes).ok()?;
     let encoded = module.encode(&request).ok()?;
-    Some(
-        encoded
-            .as_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-    )
+    Some(encoded.as_bytes().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The runtime's decision, as JSON; or, when the runtime panics, the panic's
@@ -1146,18 +975,8 @@ fn node_host_decides_like_the_runtime() {
         let compiled = compile_both(&runtime, files);
         let module_path = scratch.0.join(format!("{name}.wasm"));
         std::fs::write(&module_path, &compiled.wasm).expect("write module");
-        let allows = |r: &Value| {
-            compiled
-                .module
-                .decide_json(&serde_json::to_vec(r).expect("json"))
-                .is_allow()
-        };
-        let cases = cases_for(
-            compiled.module.manifest(),
-            examples,
-            0x9e37_79b9_7f4a_7c15 ^ (k as u64 + 1),
-            &allows,
-        );
+        let allows = |r: &Value| compiled.module.decide_json(&serde_json::to_vec(r).expect("json")).is_allow();
+        let cases = cases_for(compiled.module.manifest(), examples, 0x9e37_79b9_7f4a_7c15 ^ (k as u64 + 1), &allows);
         let (mut allows, mut with_obligations, mut overflows, mut invalid) = (0, 0, 0, 0);
         let documents: Vec<Value> = cases
             .iter()
@@ -1193,8 +1012,7 @@ fn node_host_decides_like_the_runtime() {
             })
             .collect();
         let cases_path = scratch.0.join(format!("{name}.cases.json"));
-        std::fs::write(&cases_path, serde_json::to_vec(&documents).expect("json"))
-            .expect("write cases");
+        std::fs::write(&cases_path, serde_json::to_vec(&documents).expect("json")).expect("write cases");
         let (ok, output) = node_check(&[Path::new("--errors=exact"), &module_path, &cases_path]);
         eprintln!(
             "{name}: {} requests ({allows} allows, {with_obligations} with obligations, {overflows} overflows, {invalid} invalid): {}",
@@ -1204,10 +1022,7 @@ fn node_host_decides_like_the_runtime() {
         for line in output.lines().filter(|l| l.starts_with("KNOWN")) {
             eprintln!("  {}", line.chars().take(600).collect::<String>());
         }
-        assert!(
-            allows > 0 && allows < documents.len(),
-            "{name}: the requests exercise both outcomes"
-        );
+        assert!(allows > 0 && allows < documents.len(), "{name}: the requests exercise both outcomes");
         assert!(invalid > 0, "{name}: the requests include invalid ones");
         if !ok {
             failures.push(format!("{name} ({}):\n{output}", cases_path.display()));
@@ -1279,18 +1094,13 @@ fn assemble(sections: &[(u8, Vec<u8>)]) -> Vec<u8> {
 fn custom_name(payload: &[u8]) -> (String, usize) {
     let mut pos = 0;
     let len = read_u32(payload, &mut pos);
-    (
-        String::from_utf8_lossy(&payload[pos..pos + len]).into_owned(),
-        pos + len,
-    )
+    (String::from_utf8_lossy(&payload[pos..pos + len]).into_owned(), pos + len)
 }
 
 /// The module with its manifest replaced by `payload` (or removed).
 fn with_manifest(wasm: &[u8], payload: Option<&[u8]>) -> Vec<u8> {
-    let kept: Vec<(u8, Vec<u8>)> = sections(wasm)
-        .into_iter()
-        .filter(|(id, p)| *id != 0 || custom_name(p).0 != MANIFEST_SECTION)
-        .collect();
+    let kept: Vec<(u8, Vec<u8>)> =
+        sections(wasm).into_iter().filter(|(id, p)| *id != 0 || custom_name(p).0 != MANIFEST_SECTION).collect();
     let mut out = assemble(&kept);
     if let Some(payload) = payload {
         ward_runtime::append_custom_section(&mut out, MANIFEST_SECTION, payload);
@@ -1303,10 +1113,7 @@ fn rename_export(wasm: &[u8], from: &str, to: &str) -> Vec<u8> {
     let mut all = sections(wasm);
     for (id, payload) in &mut all {
         if *id == 7 {
-            let at = payload
-                .windows(from.len())
-                .position(|w| w == from.as_bytes())
-                .expect("export name");
+            let at = payload.windows(from.len()).position(|w| w == from.as_bytes()).expect("export name");
             payload[at..at + to.len()].copy_from_slice(to.as_bytes());
         }
     }
@@ -1383,38 +1190,14 @@ fn node_host_denies_when_the_module_misbehaves() {
     let mut generator = Generator::new(compiled.module.manifest(), 99);
     let requests: Vec<Value> = (0..40).map(|_| generator.request()).collect();
     let broken: Vec<(&str, Vec<u8>)> = vec![
-        (
-            "ward_evaluate traps",
-            replace_body(&compiled.wasm, "ward_evaluate", &[0x00, 0x00, 0x0b]),
-        ),
-        (
-            "ward_input traps",
-            replace_body(&compiled.wasm, "ward_input", &[0x00, 0x00, 0x0b]),
-        ),
-        (
-            "ward_output traps",
-            replace_body(&compiled.wasm, "ward_output", &[0x00, 0x00, 0x0b]),
-        ),
-        (
-            "ward_input returns 0",
-            replace_body(&compiled.wasm, "ward_input", &[0x00, 0x41, 0x00, 0x0b]),
-        ),
-        (
-            "ward_evaluate returns status 4",
-            replace_body(&compiled.wasm, "ward_evaluate", &[0x00, 0x41, 0x04, 0x0b]),
-        ),
-        (
-            "ward_evaluate returns status 7",
-            replace_body(&compiled.wasm, "ward_evaluate", &[0x00, 0x41, 0x07, 0x0b]),
-        ),
-        (
-            "ward_evaluate returns status -1",
-            replace_body(&compiled.wasm, "ward_evaluate", &[0x00, 0x41, 0x7f, 0x0b]),
-        ),
-        (
-            "ward_output points outside memory",
-            replace_body(&compiled.wasm, "ward_output", &[0x00, 0x41, 0x7f, 0x0b]),
-        ),
+        ("ward_evaluate traps", replace_body(&compiled.wasm, "ward_evaluate", &[0x00, 0x00, 0x0b])),
+        ("ward_input traps", replace_body(&compiled.wasm, "ward_input", &[0x00, 0x00, 0x0b])),
+        ("ward_output traps", replace_body(&compiled.wasm, "ward_output", &[0x00, 0x00, 0x0b])),
+        ("ward_input returns 0", replace_body(&compiled.wasm, "ward_input", &[0x00, 0x41, 0x00, 0x0b])),
+        ("ward_evaluate returns status 4", replace_body(&compiled.wasm, "ward_evaluate", &[0x00, 0x41, 0x04, 0x0b])),
+        ("ward_evaluate returns status 7", replace_body(&compiled.wasm, "ward_evaluate", &[0x00, 0x41, 0x07, 0x0b])),
+        ("ward_evaluate returns status -1", replace_body(&compiled.wasm, "ward_evaluate", &[0x00, 0x41, 0x7f, 0x0b])),
+        ("ward_output points outside memory", replace_body(&compiled.wasm, "ward_output", &[0x00, 0x41, 0x7f, 0x0b])),
         (
             "ward_evaluate returns status 0 with no rules",
             replace_body(&compiled.wasm, "ward_evaluate", &[0x00, 0x41, 0x00, 0x0b]),
@@ -1427,9 +1210,7 @@ fn node_host_denies_when_the_module_misbehaves() {
     let scratch = Scratch::new("broken");
     let mut failures = Vec::new();
     for (k, (what, wasm)) in broken.iter().enumerate() {
-        let module = runtime
-            .load(wasm)
-            .unwrap_or_else(|e| panic!("{what}: the runtime refuses the module: {e}"));
+        let module = runtime.load(wasm).unwrap_or_else(|e| panic!("{what}: the runtime refuses the module: {e}"));
         let documents: Vec<Value> = requests
             .iter()
             .map(|r| {
@@ -1441,8 +1222,7 @@ fn node_host_denies_when_the_module_misbehaves() {
         let module_path = scratch.0.join(format!("broken-{k}.wasm"));
         let cases_path = scratch.0.join(format!("broken-{k}.cases.json"));
         std::fs::write(&module_path, wasm).expect("write module");
-        std::fs::write(&cases_path, serde_json::to_vec(&documents).expect("json"))
-            .expect("write cases");
+        std::fs::write(&cases_path, serde_json::to_vec(&documents).expect("json")).expect("write cases");
         let (ok, output) = node_check(&[Path::new("--errors=kinds"), &module_path, &cases_path]);
         eprintln!("{what}: {}", output.lines().last().unwrap_or("no output"));
         if !ok {
@@ -1469,89 +1249,31 @@ fn node_host_refuses_what_the_runtime_refuses() {
     let bad: Vec<(&str, Vec<u8>)> = vec![
         ("not a module", b"\0asm not really".to_vec()),
         ("no manifest", with_manifest(&compiled.wasm, None)),
-        (
-            "manifest not JSON",
-            with_manifest(&compiled.wasm, Some(b"{not json")),
-        ),
-        (
-            "manifest not UTF-8",
-            with_manifest(&compiled.wasm, Some(b"{\"abi_version\": \"\xff\"}")),
-        ),
-        (
-            "manifest of another shape",
-            with_manifest(&compiled.wasm, Some(b"{\"abi_version\": 1}")),
-        ),
-        (
-            "ABI version 2 in the manifest",
-            edit(&|m| m["abi_version"] = json!(2)),
-        ),
-        (
-            "enum index out of range",
-            edit(&|m| m["schema"]["entity_types"][1]["fields"][0]["type"]["enum"] = json!(9)),
-        ),
-        (
-            "ancestor type out of range",
-            edit(&|m| m["schema"]["entity_types"][1]["ancestor_types"] = json!([7])),
-        ),
-        (
-            "action principal out of range",
-            edit(&|m| m["schema"]["actions"][0]["principals"] = json!([3])),
-        ),
-        (
-            "field outside fixed_size",
-            edit(&|m| m["schema"]["context"][5]["offset"] = json!(4000)),
-        ),
-        (
-            "fixed_size too small",
-            edit(&|m| m["schema"]["fixed_size"] = json!(100)),
-        ),
-        (
-            "overlapping fields",
-            edit(&|m| m["schema"]["context"][1]["offset"] = json!(0)),
-        ),
-        (
-            "field in the entity header",
-            edit(&|m| m["schema"]["entity_types"][1]["fields"][0]["offset"] = json!(16)),
-        ),
+        ("manifest not JSON", with_manifest(&compiled.wasm, Some(b"{not json"))),
+        ("manifest not UTF-8", with_manifest(&compiled.wasm, Some(b"{\"abi_version\": \"\xff\"}"))),
+        ("manifest of another shape", with_manifest(&compiled.wasm, Some(b"{\"abi_version\": 1}"))),
+        ("ABI version 2 in the manifest", edit(&|m| m["abi_version"] = json!(2))),
+        ("enum index out of range", edit(&|m| m["schema"]["entity_types"][1]["fields"][0]["type"]["enum"] = json!(9))),
+        ("ancestor type out of range", edit(&|m| m["schema"]["entity_types"][1]["ancestor_types"] = json!([7]))),
+        ("action principal out of range", edit(&|m| m["schema"]["actions"][0]["principals"] = json!([3]))),
+        ("field outside fixed_size", edit(&|m| m["schema"]["context"][5]["offset"] = json!(4000))),
+        ("fixed_size too small", edit(&|m| m["schema"]["fixed_size"] = json!(100))),
+        ("overlapping fields", edit(&|m| m["schema"]["context"][1]["offset"] = json!(0))),
+        ("field in the entity header", edit(&|m| m["schema"]["entity_types"][1]["fields"][0]["offset"] = json!(16))),
         (
             "record field outside its record",
-            edit(&|m| {
-                m["schema"]["entity_types"][1]["fields"][4]["type"]["fields"][1]["offset"] =
-                    json!(12)
-            }),
+            edit(&|m| m["schema"]["entity_types"][1]["fields"][4]["type"]["fields"][1]["offset"] = json!(12)),
         ),
-        (
-            "undeclared rule obligation",
-            edit(&|m| m["rules"][3]["obligations"][0]["name"] = json!("nope")),
-        ),
-        (
-            "unknown type kind",
-            edit(&|m| m["schema"]["context"][0]["type"] = json!({"kind": "float"})),
-        ),
-        (
-            "rule without effect",
-            edit(&|m| m["rules"][0]["effect"] = json!("maybe")),
-        ),
-        (
-            "negative offset",
-            edit(&|m| m["schema"]["context"][0]["offset"] = json!(-4)),
-        ),
+        ("undeclared rule obligation", edit(&|m| m["rules"][3]["obligations"][0]["name"] = json!("nope"))),
+        ("unknown type kind", edit(&|m| m["schema"]["context"][0]["type"] = json!({"kind": "float"}))),
+        ("rule without effect", edit(&|m| m["rules"][0]["effect"] = json!("maybe"))),
+        ("negative offset", edit(&|m| m["schema"]["context"][0]["offset"] = json!(-4))),
         ("an import", importing_module(&manifest_bytes)),
-        (
-            "no ward_output export",
-            rename_export(&compiled.wasm, "ward_output", "ward_outpux"),
-        ),
-        (
-            "no memory export",
-            rename_export(&compiled.wasm, "memory", "memorx"),
-        ),
+        ("no ward_output export", rename_export(&compiled.wasm, "ward_output", "ward_outpux")),
+        ("no memory export", rename_export(&compiled.wasm, "memory", "memorx")),
         (
             "ward_abi_version() 2, manifest 1",
-            replace_body(
-                &compiled.wasm,
-                "ward_abi_version",
-                &[0x00, 0x41, 0x02, 0x0b],
-            ),
+            replace_body(&compiled.wasm, "ward_abi_version", &[0x00, 0x41, 0x02, 0x0b]),
         ),
     ];
     let scratch = Scratch::new("refuse");
@@ -1561,10 +1283,7 @@ fn node_host_refuses_what_the_runtime_refuses() {
         let path = scratch.0.join(format!("bad-{k}.wasm"));
         std::fs::write(&path, wasm).expect("write module");
         let (node_refuses, output) = node_check(&[Path::new("--refuse"), &path]);
-        eprintln!(
-            "{what}: runtime refuses: {runtime_refuses}; node: {}",
-            output.trim()
-        );
+        eprintln!("{what}: runtime refuses: {runtime_refuses}; node: {}", output.trim());
         if !runtime_refuses || !node_refuses {
             failures.push(format!(
                 "{what}: runtime refuses {runtime_refuses}, node refuses {node_refuses}: {}",
@@ -1575,10 +1294,7 @@ fn node_host_refuses_what_the_runtime_refuses() {
     // The untouched module, and one with its manifest rewritten unchanged, load.
     for (what, wasm) in [
         ("the module", compiled.wasm.clone()),
-        (
-            "the re-attached manifest",
-            with_manifest(&compiled.wasm, Some(&manifest_bytes)),
-        ),
+        ("the re-attached manifest", with_manifest(&compiled.wasm, Some(&manifest_bytes))),
     ] {
         let path = scratch.0.join("good.wasm");
         std::fs::write(&path, &wasm).expect("write module");

@@ -6,14 +6,7 @@ use ward_tests::compile_both;
 
 const POLICY: &str = include_str!("../corpus/check/sketch-ok.ward");
 
-fn request(
-    rpm: i64,
-    roles: &[&str],
-    mfa: Option<&str>,
-    zone: &str,
-    ip: &str,
-    family: &str,
-) -> serde_json::Value {
+fn request(rpm: i64, roles: &[&str], mfa: Option<&str>, zone: &str, ip: &str, family: &str) -> serde_json::Value {
     let mut attributes = json!({
         "clearance": "confidential",
         "roles": roles,
@@ -39,11 +32,7 @@ fn interpreter_and_module_agree_on_the_sketch() {
     for rpm in [10, 150, 700] {
         for roles in [&["lead", "ml-ops"][..], &["intern"][..], &[][..]] {
             for mfa in [None, Some("5m"), Some("1h")] {
-                for (zone, ip) in [
-                    ("corp", "192.168.1.1"),
-                    ("internet", "10.1.2.3"),
-                    ("partner", "8.8.8.8"),
-                ] {
+                for (zone, ip) in [("corp", "192.168.1.1"), ("internet", "10.1.2.3"), ("partner", "8.8.8.8")] {
                     for family in ["gpt-4", "llama"] {
                         cases.push(request(rpm, roles, mfa, zone, ip, family));
                     }
@@ -59,10 +48,7 @@ fn interpreter_and_module_agree_on_the_sketch() {
         let actual = compiled.module.decide_json(&text);
         assert_eq!(actual.decision, expected.decision, "decision for {case}");
         assert_eq!(actual.rules, expected.rules, "rules for {case}");
-        assert_eq!(
-            actual.obligations, expected.obligations,
-            "obligations for {case}"
-        );
+        assert_eq!(actual.obligations, expected.obligations, "obligations for {case}");
         assert_eq!(
             actual.errors.is_empty(),
             expected.errors.is_empty(),
@@ -72,8 +58,5 @@ fn interpreter_and_module_agree_on_the_sketch() {
         );
         allows += usize::from(expected.is_allow());
     }
-    assert!(
-        allows > 0 && allows < cases.len(),
-        "the cases exercise both outcomes ({allows} allows)"
-    );
+    assert!(allows > 0 && allows < cases.len(), "the cases exercise both outcomes ({allows} allows)");
 }

@@ -44,12 +44,7 @@ impl Case {
             .collect();
         let keep_rules = vec![true; policy.rules.len()];
         let keep_requests = vec![true; requests.len()];
-        Case {
-            policy,
-            requests,
-            keep_rules,
-            keep_requests,
-        }
+        Case { policy, requests, keep_rules, keep_requests }
     }
 
     /// The source files of the (possibly shrunk) program.
@@ -59,11 +54,7 @@ impl Case {
 
     /// The (possibly shrunk) requests.
     pub fn kept_requests(&self) -> impl Iterator<Item = &(String, String)> {
-        self.requests
-            .iter()
-            .zip(&self.keep_requests)
-            .filter(|(_, keep)| **keep)
-            .map(|(r, _)| r)
+        self.requests.iter().zip(&self.keep_requests).filter(|(_, keep)| **keep).map(|(r, _)| r)
     }
 }
 
@@ -90,11 +81,9 @@ pub fn shown(text: &str) -> String {
     const MAX: usize = 3_000;
     match text.char_indices().nth(MAX) {
         None => text.to_owned(),
-        Some((at, _)) => format!(
-            "{}… ({} bytes in all; rerun the seed for the whole request)",
-            &text[..at],
-            text.len()
-        ),
+        Some((at, _)) => {
+            format!("{}… ({} bytes in all; rerun the seed for the whole request)", &text[..at], text.len())
+        }
     }
 }
 
@@ -115,12 +104,7 @@ impl Strategy for CaseStrategy {
 
     fn new_tree(&self, runner: &mut TestRunner) -> proptest::strategy::NewTree<Self> {
         let seed = self.seed.unwrap_or_else(|| runner.rng().next_u64());
-        Ok(CaseTree {
-            case: Case::generate(seed, self.requests, self.knobs),
-            phase: 0,
-            cursor: 0,
-            last: None,
-        })
+        Ok(CaseTree { case: Case::generate(seed, self.requests, self.knobs), phase: 0, cursor: 0, last: None })
     }
 }
 
@@ -237,10 +221,9 @@ type ErrorKey = (ErrorKind, Option<String>, Option<String>);
 /// `resource.type` (see `known_bugs.rs`). Maps the former to the latter.
 fn normalise_type_path(kind: ErrorKind, path: Option<String>) -> Option<String> {
     match (kind, path.as_deref()) {
-        (
-            ErrorKind::UnknownEntityType | ErrorKind::ActionNotApplicable,
-            Some(role @ ("principal" | "resource")),
-        ) => Some(format!("{role}.type")),
+        (ErrorKind::UnknownEntityType | ErrorKind::ActionNotApplicable, Some(role @ ("principal" | "resource"))) => {
+            Some(format!("{role}.type"))
+        }
         _ => path,
     }
 }
@@ -250,11 +233,7 @@ fn error_keys(d: &Decision, normalise: bool) -> Vec<ErrorKey> {
         .errors
         .iter()
         .map(|e| {
-            let path = if normalise {
-                normalise_type_path(e.kind, e.path.clone())
-            } else {
-                e.path.clone()
-            };
+            let path = if normalise { normalise_type_path(e.kind, e.path.clone()) } else { e.path.clone() };
             (e.kind, path, e.rule.clone())
         })
         .collect();
@@ -283,18 +262,12 @@ pub fn compare(expected: &Decision, actual: &Decision, normalise: bool) -> Resul
     } else if error_keys(expected, false) != error_keys(actual, normalise) {
         problems.push("errors (kind, path, rule)");
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("they differ in: {}", problems.join(", ")))
-    }
+    if problems.is_empty() { Ok(()) } else { Err(format!("they differ in: {}", problems.join(", "))) }
 }
 
 /// Checks that a module is valid WebAssembly without imports.
 pub fn validate_module(wasm: &[u8]) -> Result<(), String> {
-    wasmparser::Validator::new()
-        .validate_all(wasm)
-        .map_err(|e| format!("invalid WebAssembly: {e}"))?;
+    wasmparser::Validator::new().validate_all(wasm).map_err(|e| format!("invalid WebAssembly: {e}"))?;
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         if let wasmparser::Payload::ImportSection(imports) = payload.map_err(|e| e.to_string())?
             && imports.count() > 0
@@ -311,29 +284,16 @@ pub fn validate_module(wasm: &[u8]) -> Result<(), String> {
 pub fn check(runtime: &Runtime, case: &Case, knobs: Knobs) -> Result<Stats, String> {
     let files = case.files();
     let compilation = compile(files);
-    let Some(program) = compilation
-        .program
-        .clone()
-        .filter(|_| !compilation.has_errors())
-    else {
+    let Some(program) = compilation.program.clone().filter(|_| !compilation.has_errors()) else {
         return Err(format!(
             "the generator wrote a program that does not compile:\n{}",
-            ward_compiler::diagnostics::render(
-                &compilation.sources,
-                &compilation.diagnostics,
-                false
-            )
+            ward_compiler::diagnostics::render(&compilation.sources, &compilation.diagnostics, false)
         ));
     };
     let output = codegen::build(&program, &compilation.sources);
     validate_module(&output.wasm)?;
-    let module = runtime
-        .load(&output.wasm)
-        .map_err(|e| format!("the runtime refuses the module: {e}"))?;
-    let mut stats = Stats {
-        programs: 1,
-        ..Stats::default()
-    };
+    let module = runtime.load(&output.wasm).map_err(|e| format!("the runtime refuses the module: {e}"))?;
+    let mut stats = Stats { programs: 1, ..Stats::default() };
     for (label, text) in case.kept_requests() {
         let expected = interp::decide_json(&program, text.as_bytes());
         let actual = module.decide_json(text.as_bytes());
@@ -345,12 +305,7 @@ pub fn check(runtime: &Runtime, case: &Case, knobs: Knobs) -> Result<Stats, Stri
                 serde_json::to_string(&actual).unwrap_or_default(),
             ));
         }
-        if label == "valid"
-            && expected
-                .errors
-                .iter()
-                .any(|e| e.kind != ErrorKind::Overflow)
-        {
+        if label == "valid" && expected.errors.iter().any(|e| e.kind != ErrorKind::Overflow) {
             return Err(format!(
                 "the request generator wrote a request that does not conform\n  request: {}\n  interpreter: {}",
                 shown(text),
@@ -360,10 +315,7 @@ pub fn check(runtime: &Runtime, case: &Case, knobs: Knobs) -> Result<Stats, Stri
         if label != "valid" {
             stats.malformed += 1;
             if expected.is_allow() || expected.errors.is_empty() {
-                return Err(format!(
-                    "a {label} request was decided without an error\n  request: {}",
-                    shown(text)
-                ));
+                return Err(format!("a {label} request was decided without an error\n  request: {}", shown(text)));
             }
         }
         stats.count(&expected);

@@ -1,12 +1,7 @@
 //! Shared helpers for the end-to-end and conformance tests: compiling
 //! policies with the compiler and loading them with the runtime.
 
-#![allow(
-    clippy::expect_used,
-    clippy::panic,
-    clippy::unwrap_used,
-    reason = "test support"
-)]
+#![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used, reason = "test support")]
 
 use ward_compiler::{codegen, compile, program::Program};
 use ward_runtime::{DecisionModule, Runtime};
@@ -27,24 +22,11 @@ pub struct Compiled {
 pub fn compile_both(runtime: &Runtime, files: Vec<(String, String)>) -> Compiled {
     let compilation = compile(files);
     let program = compilation.program.clone().unwrap_or_else(|| {
-        panic!(
-            "{}",
-            ward_compiler::diagnostics::render(
-                &compilation.sources,
-                &compilation.diagnostics,
-                false
-            )
-        )
+        panic!("{}", ward_compiler::diagnostics::render(&compilation.sources, &compilation.diagnostics, false))
     });
     let output = codegen::build(&program, &compilation.sources);
-    let module = runtime
-        .load(&output.wasm)
-        .unwrap_or_else(|e| panic!("the runtime refuses the module: {e}"));
-    Compiled {
-        program,
-        wasm: output.wasm,
-        module,
-    }
+    let module = runtime.load(&output.wasm).unwrap_or_else(|e| panic!("the runtime refuses the module: {e}"));
+    Compiled { program, wasm: output.wasm, module }
 }
 
 pub mod differential;

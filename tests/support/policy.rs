@@ -79,12 +79,7 @@ pub struct Knobs {
 
 impl Knobs {
     /// The names `WARD_DIFF_KNOWN_BUGS` accepts.
-    pub const NAMES: [&'static str; 4] = [
-        "type-paths",
-        "required-has",
-        "literal-set-order",
-        "shared-def-sets",
-    ];
+    pub const NAMES: [&'static str; 4] = ["type-paths", "required-has", "literal-set-order", "shared-def-sets"];
 
     /// Parses `all` or a comma-separated list of names.
     pub fn parse(text: &str) -> Result<Knobs, String> {
@@ -92,12 +87,7 @@ impl Knobs {
         for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name {
                 "all" | "1" => {
-                    k = Knobs {
-                        type_paths: true,
-                        required_has: true,
-                        literal_set_order: true,
-                        shared_def_sets: true,
-                    };
+                    k = Knobs { type_paths: true, required_has: true, literal_set_order: true, shared_def_sets: true };
                 }
                 "type-paths" => k.type_paths = true,
                 "required-has" => k.required_has = true,
@@ -116,10 +106,7 @@ impl Knobs {
 }
 
 /// A plain `Int`.
-pub const INT: Ty = Ty::Int {
-    min: None,
-    max: None,
-};
+pub const INT: Ty = Ty::Int { min: None, max: None };
 
 /// An attribute of an entity type, a record or the context.
 #[derive(Debug, Clone)]
@@ -232,19 +219,14 @@ impl Schema {
 
     /// The types an entity of type `child` may have among its ancestors.
     pub fn ancestor_types(&self, child: usize) -> Vec<usize> {
-        (0..self.entities.len())
-            .filter(|a| self.can_be_in(child, *a))
-            .collect()
+        (0..self.entities.len()).filter(|a| self.can_be_in(child, *a)).collect()
     }
 
     /// Ward source for a type.
     pub fn show(&self, ty: &Ty) -> String {
         match ty {
             Ty::Bool => "Bool".into(),
-            Ty::Int {
-                min: None,
-                max: None,
-            } => "Int".into(),
+            Ty::Int { min: None, max: None } => "Int".into(),
             Ty::Int { min, max } => {
                 let bound = |b: &Option<i64>| b.map(|b| b.to_string()).unwrap_or_default();
                 format!("Int[{}..{}]", bound(min), bound(max))
@@ -268,14 +250,7 @@ impl Schema {
     fn show_fields(&self, fields: &[Attr]) -> String {
         let parts: Vec<String> = fields
             .iter()
-            .map(|f| {
-                format!(
-                    "{}: {}{}",
-                    f.name,
-                    self.show(&f.ty),
-                    if f.optional { "?" } else { "" }
-                )
-            })
+            .map(|f| format!("{}: {}{}", f.name, self.show(&f.ty), if f.optional { "?" } else { "" }))
             .collect();
         format!("{{ {} }}", parts.join(", "))
     }
@@ -295,14 +270,9 @@ impl Schema {
                     let mut merged = Some(attr.clone());
                     for t in &types[1..] {
                         merged = merged.and_then(|m| {
-                            let other =
-                                self.entities[*t].attrs.iter().find(|a| a.name == m.name)?;
+                            let other = self.entities[*t].attrs.iter().find(|a| a.name == m.name)?;
                             let ty = unify(&m.ty, &other.ty)?;
-                            Some(Attr {
-                                name: m.name,
-                                ty,
-                                optional: m.optional || other.optional,
-                            })
+                            Some(Attr { name: m.name, ty, optional: m.optional || other.optional })
                         });
                     }
                     out.extend(merged);
@@ -421,10 +391,7 @@ impl Policy {
             file.push_str("\n\n");
         }
         let mut files = vec![
-            (
-                "schema.ward".to_owned(),
-                format!("package {PACKAGE}\n\n{}", self.header),
-            ),
+            ("schema.ward".to_owned(), format!("package {PACKAGE}\n\n{}", self.header)),
             ("rules_a.ward".to_owned(), a),
         ];
         if self.split < self.rules.len() {
@@ -480,11 +447,7 @@ pub fn quote_pattern(pattern: &Pattern) -> String {
 }
 
 fn int_text(n: i64) -> String {
-    if n < 0 {
-        format!("(-{})", n.unsigned_abs())
-    } else {
-        n.to_string()
-    }
+    if n < 0 { format!("(-{})", n.unsigned_abs()) } else { n.to_string() }
 }
 
 fn duration_text(ms: i64) -> String {
@@ -519,26 +482,14 @@ const STRINGS: &[&str] = &[
     "eval",
     "ml-",
 ];
-const IDS: &[&str] = &[
-    "alice", "bob", "ml", "admins", "m1", "", "gpt-4", "x*", "root",
-];
+const IDS: &[&str] = &["alice", "bob", "ml", "admins", "m1", "", "gpt-4", "x*", "root"];
 const NAMES: &[&str] = &["a", "b", "c", "d", "e", "f", "g", "h", "type", "level"];
 const ENTITY_NAMES: &[&str] = &["User", "Group", "Team", "Model", "Agent", "Doc", "Org"];
-const ACTION_NAMES: &[&str] = &[
-    "read", "write", "infer", "embed", "train", "delete", "share",
-];
-const VALUE_NAMES: &[&str] = &[
-    "low", "mid", "high", "top", "corp", "partner", "internet", "red", "green", "blue", "on", "off",
-];
-const REASONS: &[&str] = &[
-    "too risky",
-    "MFA missing",
-    "allowed",
-    "rate limit",
-    "",
-    "ünïcode reason",
-    "quote \" and \\ backslash",
-];
+const ACTION_NAMES: &[&str] = &["read", "write", "infer", "embed", "train", "delete", "share"];
+const VALUE_NAMES: &[&str] =
+    &["low", "mid", "high", "top", "corp", "partner", "internet", "red", "green", "blue", "on", "off"];
+const REASONS: &[&str] =
+    &["too risky", "MFA missing", "allowed", "rate limit", "", "ünïcode reason", "quote \" and \\ backslash"];
 
 /// Boundary integers, for overflow.
 const EDGE_INTS: &[i64] = &[
@@ -570,11 +521,7 @@ pub fn generate(seed: u64, knobs: Knobs) -> Policy {
     let heavy = rng.percent(12);
     let mut schema = schema(&mut rng);
     if heavy {
-        let key = Attr {
-            name: "key".into(),
-            ty: Ty::Str,
-            optional: false,
-        };
+        let key = Attr { name: "key".into(), ty: Ty::Str, optional: false };
         schema.context.get_or_insert_with(Vec::new).push(key);
     }
     let mut pools = Pools::default();
@@ -603,33 +550,17 @@ pub fn generate(seed: u64, knobs: Knobs) -> Policy {
         header.push_str(d);
         header.push('\n');
     }
-    let count = if heavy {
-        8 + b.rng.below(18)
-    } else {
-        1 + b.rng.below(7)
-    };
+    let count = if heavy { 8 + b.rng.below(18) } else { 1 + b.rng.below(7) };
     let key_paths = b.key_paths();
     let mut rules = Vec::new();
     let mut used_ids = BTreeSet::new();
     for i in 0..count {
         rules.push(b.rule(i, heavy, &key_paths, &mut used_ids));
     }
-    let split = if b.rng.percent(30) {
-        b.rng.below(rules.len() + 1)
-    } else {
-        rules.len()
-    };
+    let split = if b.rng.percent(30) { b.rng.below(rules.len() + 1) } else { rules.len() };
     let defs = b.defs.clone();
     drop(b);
-    Policy {
-        seed,
-        schema,
-        defs,
-        header,
-        rules,
-        split,
-        pools,
-    }
+    Policy { seed, schema, defs, header, rules, split, pools }
 }
 
 fn schema(rng: &mut Rng) -> Schema {
@@ -638,11 +569,7 @@ fn schema(rng: &mut Rng) -> Schema {
     let enum_count = 1 + rng.below(3);
     for i in 0..enum_count {
         let many = rng.percent(15);
-        let n = if many {
-            9 + rng.below(4)
-        } else {
-            1 + rng.below(5)
-        };
+        let n = if many { 9 + rng.below(4) } else { 1 + rng.below(5) };
         let values: Vec<String> = if many {
             (0..n).map(|k| format!("k{k}")).collect()
         } else {
@@ -655,11 +582,7 @@ fn schema(rng: &mut Rng) -> Schema {
             out
         };
         let ordered = rng.coin();
-        s.enums.push(EnumDef {
-            name: format!("{}{i}", if ordered { "Lvl" } else { "Kind" }),
-            values,
-            ordered,
-        });
+        s.enums.push(EnumDef { name: format!("{}{i}", if ordered { "Lvl" } else { "Kind" }), values, ordered });
     }
     let entity_count = 2 + rng.below(3);
     // A catalogue of attribute types by name, so that types share
@@ -670,10 +593,7 @@ fn schema(rng: &mut Rng) -> Schema {
     for i in 0..alias_count {
         let n = 1 + rng.below(3);
         let fields = record_fields(rng, &s, entity_count, n, i > 0);
-        s.records.push(RecordDef {
-            alias: Some(format!("Rec{i}")),
-            fields,
-        });
+        s.records.push(RecordDef { alias: Some(format!("Rec{i}")), fields });
     }
     for name in NAMES {
         let ty = scalar_or_set(rng, &s, entity_count, true);
@@ -682,11 +602,7 @@ fn schema(rng: &mut Rng) -> Schema {
     let mut names: Vec<&str> = ENTITY_NAMES.to_vec();
     for _ in 0..entity_count {
         let at = rng.below(names.len());
-        s.entities.push(EntityDef {
-            name: names.remove(at).to_owned(),
-            parents: Vec::new(),
-            attrs: Vec::new(),
-        });
+        s.entities.push(EntityDef { name: names.remove(at).to_owned(), parents: Vec::new(), attrs: Vec::new() });
     }
     for t in 0..entity_count {
         let mut parents = Vec::new();
@@ -715,11 +631,7 @@ fn schema(rng: &mut Rng) -> Schema {
             } else {
                 vary(rng, &base, entity_count)
             };
-            attrs.push(Attr {
-                name,
-                ty,
-                optional: rng.percent(35),
-            });
+            attrs.push(Attr { name, ty, optional: rng.percent(35) });
         }
         s.entities[t].attrs = attrs;
     }
@@ -730,11 +642,7 @@ fn schema(rng: &mut Rng) -> Schema {
         let at = rng.below(names.len());
         let principals = subset(rng, entity_count);
         let resources = subset(rng, entity_count);
-        s.actions.push(ActionDef {
-            name: names.remove(at).to_owned(),
-            principals,
-            resources,
-        });
+        s.actions.push(ActionDef { name: names.remove(at).to_owned(), principals, resources });
     }
     // Context.
     if rng.percent(75) {
@@ -748,19 +656,12 @@ fn schema(rng: &mut Rng) -> Schema {
             let ty = if rng.percent(10) {
                 let n = 1 + rng.below(3);
                 let fields = record_fields(rng, &s, entity_count, n, true);
-                s.records.push(RecordDef {
-                    alias: None,
-                    fields,
-                });
+                s.records.push(RecordDef { alias: None, fields });
                 Ty::Record(s.records.len() - 1)
             } else {
                 vary(rng, &base, entity_count)
             };
-            attrs.push(Attr {
-                name,
-                ty,
-                optional: rng.percent(35),
-            });
+            attrs.push(Attr { name, ty, optional: rng.percent(35) });
         }
         s.context = Some(attrs);
     }
@@ -770,20 +671,14 @@ fn schema(rng: &mut Rng) -> Schema {
         let n = rng.below(4);
         let mut params = Vec::new();
         for k in 0..n {
-            let name = if rng.percent(20) {
-                ["for", "level", "type", "field"][k % 4].to_owned()
-            } else {
-                format!("p{k}")
-            };
+            let name =
+                if rng.percent(20) { ["for", "level", "type", "field"][k % 4].to_owned() } else { format!("p{k}") };
             if params.iter().any(|(p, _): &(String, Ty)| *p == name) {
                 continue;
             }
             params.push((name, scalar_or_set(rng, &s, entity_count, false)));
         }
-        s.obligations.push(ObligationDef {
-            name: format!("ob{i}"),
-            params,
-        });
+        s.obligations.push(ObligationDef { name: format!("ob{i}"), params });
     }
     s
 }
@@ -796,13 +691,7 @@ fn subset(rng: &mut Rng, n: usize) -> Vec<usize> {
     out
 }
 
-fn record_fields(
-    rng: &mut Rng,
-    s: &Schema,
-    entity_count: usize,
-    n: usize,
-    nested: bool,
-) -> Vec<Attr> {
+fn record_fields(rng: &mut Rng, s: &Schema, entity_count: usize, n: usize, nested: bool) -> Vec<Attr> {
     let mut fields: Vec<Attr> = Vec::new();
     for _ in 0..n {
         let name = (*rng.pick(NAMES)).to_owned();
@@ -814,38 +703,15 @@ fn record_fields(
         } else {
             scalar_or_set(rng, s, entity_count, false)
         };
-        fields.push(Attr {
-            name,
-            ty,
-            optional: rng.percent(40),
-        });
+        fields.push(Attr { name, ty, optional: rng.percent(40) });
     }
     fields
 }
 
 /// A random attribute type: scalars, sets, and (when `records`) aliases.
 fn scalar_or_set(rng: &mut Rng, s: &Schema, entity_count: usize, records: bool) -> Ty {
-    let aliases: Vec<usize> = s
-        .records
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.alias.is_some())
-        .map(|(i, _)| i)
-        .collect();
-    let choice = rng.weighted(&[
-        6,
-        8,
-        7,
-        4,
-        4,
-        3,
-        3,
-        2,
-        5,
-        4,
-        6,
-        if records && !aliases.is_empty() { 4 } else { 0 },
-    ]);
+    let aliases: Vec<usize> = s.records.iter().enumerate().filter(|(_, r)| r.alias.is_some()).map(|(i, _)| i).collect();
+    let choice = rng.weighted(&[6, 8, 7, 4, 4, 3, 3, 2, 5, 4, 6, if records && !aliases.is_empty() { 4 } else { 0 }]);
     match choice {
         0 => Ty::Bool,
         1 => int_type(rng),
@@ -874,22 +740,10 @@ fn scalar_or_set(rng: &mut Rng, s: &Schema, entity_count: usize, records: bool) 
 fn int_type(rng: &mut Rng) -> Ty {
     match rng.weighted(&[6, 2, 1, 1, 1]) {
         0 => INT,
-        1 => Ty::Int {
-            min: Some(0),
-            max: Some(rng.range(0, 1000)),
-        },
-        2 => Ty::Int {
-            min: Some(rng.range(-100, 100)),
-            max: None,
-        },
-        3 => Ty::Int {
-            min: None,
-            max: Some(rng.range(-100, 100)),
-        },
-        _ => Ty::Int {
-            min: Some(i64::MIN),
-            max: Some(i64::MAX),
-        },
+        1 => Ty::Int { min: Some(0), max: Some(rng.range(0, 1000)) },
+        2 => Ty::Int { min: Some(rng.range(-100, 100)), max: None },
+        3 => Ty::Int { min: None, max: Some(rng.range(-100, 100)) },
+        _ => Ty::Int { min: Some(i64::MIN), max: Some(i64::MAX) },
     }
 }
 
@@ -943,15 +797,7 @@ struct Gen {
 
 impl Gen {
     fn plain(text: String, ty: Ty) -> Gen {
-        Gen {
-            text,
-            ty,
-            t: Facts::new(),
-            f: Facts::new(),
-            path: None,
-            lit: None,
-            dynamic: false,
-        }
+        Gen { text, ty, t: Facts::new(), f: Facts::new(), path: None, lit: None, dynamic: false }
     }
 
     fn bool(text: String) -> Gen {
@@ -1064,11 +910,7 @@ impl Builder<'_> {
             }
         }
         for (i, e) in s.entities.iter().enumerate() {
-            let parents: Vec<&str> = e
-                .parents
-                .iter()
-                .map(|p| s.entities[*p].name.as_str())
-                .collect();
+            let parents: Vec<&str> = e.parents.iter().map(|p| s.entities[*p].name.as_str()).collect();
             let in_part = match parents.len() {
                 0 => String::new(),
                 1 if self.rng.coin() => format!(" in {}", parents[0]),
@@ -1077,22 +919,13 @@ impl Builder<'_> {
             if e.attrs.is_empty() && self.rng.coin() {
                 let _ = writeln!(out, "entity {}{in_part}", e.name);
             } else {
-                let _ = writeln!(
-                    out,
-                    "entity {}{in_part} {}",
-                    e.name,
-                    s.show_fields(&e.attrs)
-                );
+                let _ = writeln!(out, "entity {}{in_part} {}", e.name, s.show_fields(&e.attrs));
             }
             let _ = i;
         }
         let names = |list: &[usize]| -> String {
             let names: Vec<&str> = list.iter().map(|t| s.entities[*t].name.as_str()).collect();
-            if names.len() == 1 {
-                names[0].to_owned()
-            } else {
-                format!("[{}]", names.join(", "))
-            }
+            if names.len() == 1 { names[0].to_owned() } else { format!("[{}]", names.join(", ")) }
         };
         for a in &s.actions {
             let _ = writeln!(
@@ -1110,11 +943,7 @@ impl Builder<'_> {
             if o.params.is_empty() {
                 let _ = writeln!(out, "obligation {}", o.name);
             } else {
-                let params: Vec<String> = o
-                    .params
-                    .iter()
-                    .map(|(n, t)| format!("{n}: {}", s.show(t)))
-                    .collect();
+                let params: Vec<String> = o.params.iter().map(|(n, t)| format!("{n}: {}", s.show(t))).collect();
                 let _ = writeln!(out, "obligation {}({})", o.name, params.join(", "));
             }
         }
@@ -1151,16 +980,12 @@ impl Builder<'_> {
 
     fn duration_lit(&mut self) -> i64 {
         let ms = match self.rng.weighted(&[6, 2, 2, 2]) {
-            0 => *self.rng.pick(&[
-                0, 500, 1_000, 60_000, 900_000, 3_600_000, 5_400_000, DAY, 90_061_001,
-            ]),
+            0 => *self.rng.pick(&[0, 500, 1_000, 60_000, 900_000, 3_600_000, 5_400_000, DAY, 90_061_001]),
             1 if !self.pools.durations.is_empty() => {
                 let all: Vec<i64> = self.pools.durations.iter().copied().collect();
                 *self.rng.pick(&all)
             }
-            2 => *self
-                .rng
-                .pick(&[MAX_DAYS, -MAX_DAYS, i64::MAX, i64::MIN, MAX_DAYS / 2]),
+            2 => *self.rng.pick(&[MAX_DAYS, -MAX_DAYS, i64::MAX, i64::MIN, MAX_DAYS / 2]),
             _ => self.rng.range(-10, 10) * 60_000,
         };
         self.pools.durations.insert(ms);
@@ -1174,14 +999,7 @@ impl Builder<'_> {
                 let all: Vec<i64> = self.pools.timestamps.iter().copied().collect();
                 *self.rng.pick(&all)
             }
-            _ => *self.rng.pick(&[
-                0,
-                -1_000,
-                -86_400_001,
-                253_402_300_799_999,
-                -62_135_596_800_000,
-                951_782_400_500,
-            ]),
+            _ => *self.rng.pick(&[0, -1_000, -86_400_001, 253_402_300_799_999, -62_135_596_800_000, 951_782_400_500]),
         };
         self.pools.timestamps.insert(ms);
         ms
@@ -1194,11 +1012,7 @@ impl Builder<'_> {
         } else {
             (self.rng.range(0, 23) * 3_600
                 + self.rng.range(0, 59) * 60
-                + if self.rng.percent(20) {
-                    self.rng.range(0, 59)
-                } else {
-                    0
-                })
+                + if self.rng.percent(20) { self.rng.range(0, 59) } else { 0 })
                 * 1_000
         };
         self.pools.times.insert(ms);
@@ -1235,20 +1049,13 @@ impl Builder<'_> {
             _ => self.rng.below(max as usize + 1) as u8,
         };
         let text = format!("{ip}/{prefix}");
-        let cidr = values::parse_cidr(&text).unwrap_or(Cidr {
-            network: ip,
-            prefix: 0,
-        });
+        let cidr = values::parse_cidr(&text).unwrap_or(Cidr { network: ip, prefix: 0 });
         self.pools.cidrs.insert(cidr);
         (text, cidr)
     }
 
     fn entity_lit(&mut self, t: usize) -> String {
-        let id = if self.rng.percent(75) {
-            (*self.rng.pick(IDS)).to_owned()
-        } else {
-            self.string_lit()
-        };
+        let id = if self.rng.percent(75) { (*self.rng.pick(IDS)).to_owned() } else { self.string_lit() };
         self.pools.entities.insert((t, id.clone()));
         self.pools.strings.insert(id.clone());
         format!("{}::{}", self.schema.entities[t].name, quote(&id))
@@ -1267,11 +1074,7 @@ impl Builder<'_> {
                 let lo = min.unwrap_or(i64::MIN);
                 let hi = max.unwrap_or(i64::MAX);
                 let n = self.int_lit();
-                let n = if n < lo || n > hi {
-                    if self.rng.coin() { lo } else { hi }
-                } else {
-                    n
-                };
+                let n = if n < lo || n > hi { if self.rng.coin() { lo } else { hi } } else { n };
                 int_text(n)
             }
             Ty::Str => quote(&self.string_lit()),
@@ -1280,10 +1083,7 @@ impl Builder<'_> {
                 let ms = self.timestamp_lit();
                 format!("timestamp({})", quote(&timestamp_text(&mut self.rng, ms)))
             }
-            Ty::TimeOfDay => format!(
-                "time({})",
-                quote(&values::format_time_of_day(self.time_lit()))
-            ),
+            Ty::TimeOfDay => format!("time({})", quote(&values::format_time_of_day(self.time_lit()))),
             Ty::Ip => format!("ip({})", quote(&ip_text(&self.ip_lit()))),
             Ty::Cidr => format!("cidr({})", quote(&self.cidr_lit().0)),
             Ty::Enum(e) => self.enum_lit(*e),
@@ -1308,25 +1108,13 @@ impl Builder<'_> {
         let s = self.schema;
         let mut bases: Vec<(String, Ty, Path)> = Vec::new();
         if let Some(p) = &sc.principal {
-            bases.push((
-                "principal".into(),
-                Ty::Entity(p.clone()),
-                (Root::Principal, Vec::new()),
-            ));
+            bases.push(("principal".into(), Ty::Entity(p.clone()), (Root::Principal, Vec::new())));
         }
         if let Some(r) = &sc.resource {
-            bases.push((
-                "resource".into(),
-                Ty::Entity(r.clone()),
-                (Root::Resource, Vec::new()),
-            ));
+            bases.push(("resource".into(), Ty::Entity(r.clone()), (Root::Resource, Vec::new())));
         }
         if sc.context && s.context.is_some() {
-            bases.push((
-                "context".into(),
-                Ty::Record(usize::MAX),
-                (Root::Context, Vec::new()),
-            ));
+            bases.push(("context".into(), Ty::Record(usize::MAX), (Root::Context, Vec::new())));
         }
         for v in sc.visible() {
             if let (Ty::Record(_), Some(path)) = (&v.ty, &v.path) {
@@ -1374,12 +1162,7 @@ impl Builder<'_> {
             if let Ty::Record(_) = f.ty {
                 self.reads_from(&t, &f.ty, &p, &g, facts, depth + 1, out);
             }
-            out.push(Read {
-                text: t,
-                ty: f.ty.clone(),
-                path: p,
-                guards: g,
-            });
+            out.push(Read { text: t, ty: f.ty.clone(), path: p, guards: g });
         }
     }
 
@@ -1390,28 +1173,13 @@ impl Builder<'_> {
         let s = self.schema;
         let mut bases: Vec<(String, Ty, Path, Vec<Guard>)> = Vec::new();
         if let Some(p) = &sc.principal {
-            bases.push((
-                "principal".into(),
-                Ty::Entity(p.clone()),
-                (Root::Principal, Vec::new()),
-                Vec::new(),
-            ));
+            bases.push(("principal".into(), Ty::Entity(p.clone()), (Root::Principal, Vec::new()), Vec::new()));
         }
         if let Some(r) = &sc.resource {
-            bases.push((
-                "resource".into(),
-                Ty::Entity(r.clone()),
-                (Root::Resource, Vec::new()),
-                Vec::new(),
-            ));
+            bases.push(("resource".into(), Ty::Entity(r.clone()), (Root::Resource, Vec::new()), Vec::new()));
         }
         if sc.context && s.context.is_some() {
-            bases.push((
-                "context".into(),
-                Ty::Record(usize::MAX),
-                (Root::Context, Vec::new()),
-                Vec::new(),
-            ));
+            bases.push(("context".into(), Ty::Record(usize::MAX), (Root::Context, Vec::new()), Vec::new()));
         }
         for v in sc.visible() {
             if let (Ty::Record(_), Some(path)) = (&v.ty, &v.path) {
@@ -1420,12 +1188,7 @@ impl Builder<'_> {
         }
         for r in self.reads(sc, facts) {
             if let Ty::Record(_) = r.ty {
-                bases.push((
-                    r.text.clone(),
-                    r.ty.clone(),
-                    r.path.clone(),
-                    r.guards.clone(),
-                ));
+                bases.push((r.text.clone(), r.ty.clone(), r.path.clone(), r.guards.clone()));
             }
         }
         for (text, ty, path, guards) in bases {
@@ -1440,13 +1203,7 @@ impl Builder<'_> {
                 }
                 let mut p = path.clone();
                 p.1.push(f.name.clone());
-                out.push((
-                    text.clone(),
-                    f.name.clone(),
-                    p,
-                    guards.clone(),
-                    f.optional && !s.mixed(&ty, &f.name),
-                ));
+                out.push((text.clone(), f.name.clone(), p, guards.clone(), f.optional && !s.mixed(&ty, &f.name)));
             }
         }
         out
@@ -1457,53 +1214,23 @@ impl Builder<'_> {
     fn and(a: Gen, b: Gen) -> Gen {
         let t = a.t.union(&b.t).cloned().collect();
         let f = a.f.intersection(&b.f).cloned().collect();
-        Gen {
-            text: format!("({} && {})", a.text, b.text),
-            ty: Ty::Bool,
-            t,
-            f,
-            path: None,
-            lit: None,
-            dynamic: false,
-        }
+        Gen { text: format!("({} && {})", a.text, b.text), ty: Ty::Bool, t, f, path: None, lit: None, dynamic: false }
     }
 
     fn or(a: Gen, b: Gen) -> Gen {
         let t = a.t.intersection(&b.t).cloned().collect();
         let f = a.f.union(&b.f).cloned().collect();
-        Gen {
-            text: format!("({} || {})", a.text, b.text),
-            ty: Ty::Bool,
-            t,
-            f,
-            path: None,
-            lit: None,
-            dynamic: false,
-        }
+        Gen { text: format!("({} || {})", a.text, b.text), ty: Ty::Bool, t, f, path: None, lit: None, dynamic: false }
     }
 
     fn not(a: Gen) -> Gen {
-        Gen {
-            text: format!("(!{})", a.text),
-            ty: Ty::Bool,
-            t: a.f,
-            f: a.t,
-            path: None,
-            lit: None,
-            dynamic: false,
-        }
+        Gen { text: format!("(!{})", a.text), ty: Ty::Bool, t: a.f, f: a.t, path: None, lit: None, dynamic: false }
     }
 
     fn if_(c: Gen, a: Gen, b: Gen) -> Gen {
         let on = |x: &Facts, y: &Facts| -> Facts { x.union(y).cloned().collect() };
-        let t = on(&c.t, &a.t)
-            .intersection(&on(&c.f, &b.t))
-            .cloned()
-            .collect();
-        let f = on(&c.t, &a.f)
-            .intersection(&on(&c.f, &b.f))
-            .cloned()
-            .collect();
+        let t = on(&c.t, &a.t).intersection(&on(&c.f, &b.t)).cloned().collect();
+        let f = on(&c.t, &a.f).intersection(&on(&c.f, &b.f)).cloned().collect();
         let ty = unify(&a.ty, &b.ty).unwrap_or(a.ty.clone());
         let dynamic = a.dynamic || b.dynamic;
         Gen {
@@ -1583,9 +1310,7 @@ impl Builder<'_> {
                 1 => self.arith(sc, facts, &Ty::Timestamp, &Ty::Timestamp, &["-"], depth),
                 _ => self.neg(sc, facts, &Ty::Duration, depth),
             },
-            Ty::Timestamp => {
-                self.arith(sc, facts, &Ty::Timestamp, &Ty::Duration, &["+", "-"], depth)
-            }
+            Ty::Timestamp => self.arith(sc, facts, &Ty::Timestamp, &Ty::Duration, &["+", "-"], depth),
             Ty::TimeOfDay => {
                 let ts = self.expr(sc, facts, &Ty::Timestamp, depth - 1);
                 Gen::plain(format!("{}.time_of_day()", ts.text), Ty::TimeOfDay)
@@ -1607,15 +1332,7 @@ impl Builder<'_> {
         }
     }
 
-    fn arith(
-        &mut self,
-        sc: &mut Scope,
-        facts: &Facts,
-        left: &Ty,
-        right: &Ty,
-        ops: &[&str],
-        depth: u32,
-    ) -> Gen {
+    fn arith(&mut self, sc: &mut Scope, facts: &Facts, left: &Ty, right: &Ty, ops: &[&str], depth: u32) -> Gen {
         let a = self.expr(sc, facts, left, depth - 1);
         let b = self.expr(sc, facts, right, depth - 1);
         let op = *self.rng.pick(ops);
@@ -1634,11 +1351,7 @@ impl Builder<'_> {
         if a.lit == Some(i64::MIN) {
             return a;
         }
-        let ty = if matches!(ty, Ty::Int { .. }) {
-            INT
-        } else {
-            ty.clone()
-        };
+        let ty = if matches!(ty, Ty::Int { .. }) { INT } else { ty.clone() };
         let mut g = Gen::plain(format!("(-{})", a.text), ty);
         g.lit = a.lit.map(|n| -n);
         g
@@ -1681,11 +1394,8 @@ impl Builder<'_> {
         };
         // Shadow a visible variable now and then.
         let visible: Vec<String> = sc.visible().iter().map(|v| v.name.clone()).collect();
-        let name = if !visible.is_empty() && self.rng.percent(15) {
-            self.rng.pick(&visible).clone()
-        } else {
-            self.fresh("v")
-        };
+        let name =
+            if !visible.is_empty() && self.rng.percent(15) { self.rng.pick(&visible).clone() } else { self.fresh("v") };
         let id = self.next_var + 1000;
         self.next_var += 1;
         let path = match (&value.ty, &value.path) {
@@ -1693,12 +1403,7 @@ impl Builder<'_> {
             (Ty::Record(_), None) => Some((Root::Var(id), Vec::new())),
             _ => value.path.clone(),
         };
-        sc.vars.push(Var {
-            name: name.clone(),
-            ty: value.ty.clone(),
-            path,
-            dynamic: value.dynamic,
-        });
+        sc.vars.push(Var { name: name.clone(), ty: value.ty.clone(), path, dynamic: value.dynamic });
         self.focus.push(name.clone());
         let body = self.expr(sc, facts, want, depth - 1);
         self.focus.pop();
@@ -1741,9 +1446,10 @@ impl Builder<'_> {
         let candidates: Vec<usize> = (0..sc.defs)
             .filter(|d| fits(&self.defs[*d].ret, want))
             .filter(|d| {
-                self.defs[*d].params.iter().all(|(_, ty)| {
-                    !matches!(ty, Ty::Record(_)) || !self.records(sc, facts, ty).is_empty()
-                })
+                self.defs[*d]
+                    .params
+                    .iter()
+                    .all(|(_, ty)| !matches!(ty, Ty::Record(_)) || !self.records(sc, facts, ty).is_empty())
             })
             .collect();
         if candidates.is_empty() {
@@ -1777,14 +1483,7 @@ impl Builder<'_> {
     }
 
     /// A set literal; constant elements only, or some computed ones.
-    fn set_literal(
-        &mut self,
-        sc: &mut Scope,
-        facts: &Facts,
-        element: &Ty,
-        depth: u32,
-        constant: bool,
-    ) -> Gen {
+    fn set_literal(&mut self, sc: &mut Scope, facts: &Facts, element: &Ty, depth: u32, constant: bool) -> Gen {
         let n = 1 + self.rng.below(4);
         let mut items = Vec::new();
         let mut ty: Option<Ty> = None;
@@ -1806,10 +1505,7 @@ impl Builder<'_> {
             let again = items[0].clone();
             items.push(again);
         }
-        let mut g = Gen::plain(
-            format!("[{}]", items.join(", ")),
-            Ty::Set(Box::new(ty.unwrap_or(element.clone()))),
-        );
+        let mut g = Gen::plain(format!("[{}]", items.join(", ")), Ty::Set(Box::new(ty.unwrap_or(element.clone()))));
         g.dynamic = dynamic;
         g
     }
@@ -1833,18 +1529,11 @@ impl Builder<'_> {
             }
             Ty::Timestamp => {
                 let ms = self.timestamp_lit();
-                Gen::plain(
-                    format!("timestamp({})", quote(&timestamp_text(&mut self.rng, ms))),
-                    Ty::Timestamp,
-                )
+                Gen::plain(format!("timestamp({})", quote(&timestamp_text(&mut self.rng, ms))), Ty::Timestamp)
             }
-            Ty::TimeOfDay => Gen::plain(
-                format!(
-                    "time({})",
-                    quote(&values::format_time_of_day(self.time_lit()))
-                ),
-                Ty::TimeOfDay,
-            ),
+            Ty::TimeOfDay => {
+                Gen::plain(format!("time({})", quote(&values::format_time_of_day(self.time_lit()))), Ty::TimeOfDay)
+            }
             Ty::Ip => Gen::plain(format!("ip({})", quote(&ip_text(&self.ip_lit()))), Ty::Ip),
             Ty::Cidr => Gen::plain(format!("cidr({})", quote(&self.cidr_lit().0)), Ty::Cidr),
             Ty::Enum(e) => Gen::plain(self.enum_lit(*e), Ty::Enum(*e)),
@@ -1853,13 +1542,7 @@ impl Builder<'_> {
                 Gen::plain(self.entity_lit(t), Ty::Entity(vec![t]))
             }
             Ty::Set(element) => {
-                let mut sc = Scope {
-                    principal: None,
-                    resource: None,
-                    context: false,
-                    vars: Vec::new(),
-                    defs: 0,
-                };
+                let mut sc = Scope { principal: None, resource: None, context: false, vars: Vec::new(), defs: 0 };
                 self.set_literal(&mut sc, &Facts::new(), element, 0, true)
             }
             Ty::Record(_) => Gen::bool("true".into()),
@@ -1868,12 +1551,7 @@ impl Builder<'_> {
 
     /// A leaf: a variable, an attribute read (guarded if need be), or a literal.
     fn leaf(&mut self, sc: &mut Scope, facts: &Facts, want: &Ty) -> Gen {
-        let vars: Vec<Var> = sc
-            .visible()
-            .into_iter()
-            .filter(|v| fits(&v.ty, want))
-            .cloned()
-            .collect();
+        let vars: Vec<Var> = sc.visible().into_iter().filter(|v| fits(&v.ty, want)).cloned().collect();
         if let Some(focus) = self.focus.last()
             && let Some(v) = vars.iter().find(|v| v.name == *focus)
             && self.rng.percent(50)
@@ -1883,11 +1561,7 @@ impl Builder<'_> {
             g.dynamic = v.dynamic;
             return g;
         }
-        let reads: Vec<Read> = self
-            .reads(sc, facts)
-            .into_iter()
-            .filter(|r| fits(&r.ty, want))
-            .collect();
+        let reads: Vec<Read> = self.reads(sc, facts).into_iter().filter(|r| fits(&r.ty, want)).collect();
         let mut specials: Vec<Gen> = Vec::new();
         if let Ty::Entity(w) = want {
             for (root, types) in [("principal", &sc.principal), ("resource", &sc.resource)] {
@@ -1895,14 +1569,7 @@ impl Builder<'_> {
                     && types.iter().all(|t| w.contains(t))
                 {
                     let mut g = Gen::plain(root.to_owned(), Ty::Entity(types.clone()));
-                    g.path = Some((
-                        if root == "principal" {
-                            Root::Principal
-                        } else {
-                            Root::Resource
-                        },
-                        Vec::new(),
-                    ));
+                    g.path = Some((if root == "principal" { Root::Principal } else { Root::Resource }, Vec::new()));
                     specials.push(g);
                 }
             }
@@ -1964,12 +1631,7 @@ impl Builder<'_> {
     /// A leaf that needs no guard: a literal or a variable.
     fn leaf_without_guards(&mut self, sc: &mut Scope, facts: &Facts, want: &Ty) -> Gen {
         let _ = facts;
-        let vars: Vec<Var> = sc
-            .visible()
-            .into_iter()
-            .filter(|v| fits(&v.ty, want))
-            .cloned()
-            .collect();
+        let vars: Vec<Var> = sc.visible().into_iter().filter(|v| fits(&v.ty, want)).cloned().collect();
         if !vars.is_empty() && self.rng.percent(30) {
             let v = self.rng.pick(&vars).clone();
             let mut g = Gen::plain(v.name, v.ty);
@@ -1983,11 +1645,7 @@ impl Builder<'_> {
     fn has_leaf(&mut self, sc: &mut Scope, facts: &Facts) -> Option<Gen> {
         let tests = self.has_tests(sc, facts);
         let optional: Vec<_> = tests.iter().filter(|t| t.4).cloned().collect();
-        let pool = if !optional.is_empty() && self.rng.percent(85) {
-            optional
-        } else {
-            tests
-        };
+        let pool = if !optional.is_empty() && self.rng.percent(85) { optional } else { tests };
         if pool.is_empty() {
             return None;
         }
@@ -2013,8 +1671,7 @@ impl Builder<'_> {
             2 => {
                 // Often a guard on the left, whose fact the right uses.
                 let a = if self.rng.percent(40) {
-                    self.has_leaf(sc, facts)
-                        .unwrap_or_else(|| Gen::bool("true".into()))
+                    self.has_leaf(sc, facts).unwrap_or_else(|| Gen::bool("true".into()))
                 } else {
                     self.boolean(sc, facts, depth - 1)
                 };
@@ -2073,10 +1730,7 @@ impl Builder<'_> {
     fn consume(&mut self, sc: &mut Scope, facts: &Facts, depth: u32) -> Gen {
         // Mostly a type the request carries, so that attributes get tested.
         let available = self.available_types(sc, facts);
-        let results: Vec<Ty> = (0..sc.defs)
-            .map(|d| self.defs[d].ret.clone())
-            .filter(|t| *t != Ty::Bool)
-            .collect();
+        let results: Vec<Ty> = (0..sc.defs).map(|d| self.defs[d].ret.clone()).filter(|t| *t != Ty::Bool).collect();
         let ty = if !results.is_empty() && self.rng.percent(12) {
             // What a function computes.
             self.rng.pick(&results).clone()
@@ -2099,12 +1753,7 @@ impl Builder<'_> {
             Ty::Bool => {
                 let a = self.expr(sc, facts, &ty, d);
                 let b = self.expr(sc, facts, &ty, d);
-                Gen::bool(format!(
-                    "({} {} {})",
-                    a.text,
-                    self.rng.pick(&["==", "!="]),
-                    b.text
-                ))
+                Gen::bool(format!("({} {} {})", a.text, self.rng.pick(&["==", "!="]), b.text))
             }
             Ty::Int { .. } | Ty::Duration | Ty::Timestamp | Ty::TimeOfDay => {
                 if matches!(ty, Ty::Int { .. } | Ty::Duration) && self.rng.percent(15) {
@@ -2120,11 +1769,7 @@ impl Builder<'_> {
                 }
                 let a = self.expr(sc, facts, &ty, d);
                 let b = self.expr(sc, facts, &ty, d);
-                let ops: &[&str] = if self.schema.enums[*e].ordered {
-                    &cmp
-                } else {
-                    &["==", "!="]
-                };
+                let ops: &[&str] = if self.schema.enums[*e].ordered { &cmp } else { &["==", "!="] };
                 Gen::bool(format!("({} {} {})", a.text, self.rng.pick(ops), b.text))
             }
             Ty::Str => {
@@ -2132,12 +1777,7 @@ impl Builder<'_> {
                 match self.rng.weighted(&[4, 4, 3, 2]) {
                     0 => {
                         let b = self.expr(sc, facts, &ty, d);
-                        Gen::bool(format!(
-                            "({} {} {})",
-                            a.text,
-                            self.rng.pick(&["==", "!="]),
-                            b.text
-                        ))
+                        Gen::bool(format!("({} {} {})", a.text, self.rng.pick(&["==", "!="]), b.text))
                     }
                     1 => {
                         let p = self.pattern();
@@ -2165,23 +1805,13 @@ impl Builder<'_> {
                     Gen::bool(format!("({} in {})", a.text, b.text))
                 } else {
                     let b = self.expr(sc, facts, &ty, d);
-                    Gen::bool(format!(
-                        "({} {} {})",
-                        a.text,
-                        self.rng.pick(&["==", "!="]),
-                        b.text
-                    ))
+                    Gen::bool(format!("({} {} {})", a.text, self.rng.pick(&["==", "!="]), b.text))
                 }
             }
             Ty::Cidr => {
                 let a = self.expr(sc, facts, &ty, d);
                 let b = self.expr(sc, facts, &ty, d);
-                Gen::bool(format!(
-                    "({} {} {})",
-                    a.text,
-                    self.rng.pick(&["==", "!="]),
-                    b.text
-                ))
+                Gen::bool(format!("({} {} {})", a.text, self.rng.pick(&["==", "!="]), b.text))
             }
             Ty::Entity(_) => {
                 if sc.principal.is_some() && self.rng.percent(40) {
@@ -2192,12 +1822,7 @@ impl Builder<'_> {
                 }
                 let a = self.expr(sc, facts, &ty, d);
                 let b = self.expr(sc, facts, &ty, d);
-                Gen::bool(format!(
-                    "({} {} {})",
-                    a.text,
-                    self.rng.pick(&["==", "!="]),
-                    b.text
-                ))
+                Gen::bool(format!("({} {} {})", a.text, self.rng.pick(&["==", "!="]), b.text))
             }
             Ty::Set(element) => self.set_test(sc, facts, element, d),
             Ty::Record(_) => Gen::bool("true".into()),
@@ -2226,12 +1851,7 @@ impl Builder<'_> {
     }
 
     fn reachable(&self, children: &[usize], targets: &[usize]) -> bool {
-        children.is_empty()
-            || children.iter().any(|c| {
-                targets
-                    .iter()
-                    .any(|t| c == t || self.schema.can_be_in(*c, *t))
-            })
+        children.is_empty() || children.iter().any(|c| targets.iter().any(|t| c == t || self.schema.can_be_in(*c, *t)))
     }
 
     /// `principal in X` or `resource in X`.
@@ -2242,9 +1862,8 @@ impl Builder<'_> {
             ("resource", sc.resource.clone().unwrap_or_default())
         };
         let s = self.schema;
-        let targets: Vec<usize> = (0..s.entities.len())
-            .filter(|t| types.iter().any(|c| c == t || s.can_be_in(*c, *t)))
-            .collect();
+        let targets: Vec<usize> =
+            (0..s.entities.len()).filter(|t| types.iter().any(|c| c == t || s.can_be_in(*c, *t))).collect();
         if targets.is_empty() {
             return Gen::bool(format!("({text} == {text})"));
         }
@@ -2269,11 +1888,7 @@ impl Builder<'_> {
                 let lit = self.entity_lit(t);
                 let all: Vec<usize> = (0..s.entities.len()).collect();
                 let other = self.expr(sc, facts, &Ty::Entity(all), d);
-                if self.rng.coin() {
-                    format!("[{lit}, {}]", other.text)
-                } else {
-                    format!("[{}, {lit}]", other.text)
-                }
+                if self.rng.coin() { format!("[{lit}, {}]", other.text) } else { format!("[{}, {lit}]", other.text) }
             }
             _ => text.to_owned(),
         };
@@ -2296,10 +1911,7 @@ impl Builder<'_> {
             let b = self.expr(sc, facts, set_ty, d);
             return (a, b);
         }
-        (
-            self.expr(sc, facts, set_ty, d),
-            self.expr(sc, facts, set_ty, d),
-        )
+        (self.expr(sc, facts, set_ty, d), self.expr(sc, facts, set_ty, d))
     }
 
     /// Tests on a set.
@@ -2309,21 +1921,11 @@ impl Builder<'_> {
             0 => self.membership(sc, facts, element, d),
             1 => {
                 let (a, b) = self.set_pair(sc, facts, &set_ty, d);
-                Gen::bool(format!(
-                    "{}.{}({})",
-                    a.text,
-                    self.rng.pick(&["contains_all", "contains_any"]),
-                    b.text
-                ))
+                Gen::bool(format!("{}.{}({})", a.text, self.rng.pick(&["contains_all", "contains_any"]), b.text))
             }
             2 => {
                 let (a, b) = self.set_pair(sc, facts, &set_ty, d);
-                Gen::bool(format!(
-                    "({} {} {})",
-                    a.text,
-                    self.rng.pick(&["==", "!="]),
-                    b.text
-                ))
+                Gen::bool(format!("({} {} {})", a.text, self.rng.pick(&["==", "!="]), b.text))
             }
             3 => {
                 let a = self.expr(sc, facts, &set_ty, d);
@@ -2357,12 +1959,7 @@ impl Builder<'_> {
                     Ty::Set(e) => e.as_ref().clone(),
                     _ => element.clone(),
                 };
-                sc.vars.push(Var {
-                    name: var.clone(),
-                    ty: elem_ty,
-                    path: None,
-                    dynamic: false,
-                });
+                sc.vars.push(Var { name: var.clone(), ty: elem_ty, path: None, dynamic: false });
                 self.focus.push(var.clone());
                 let body = if self.rng.percent(50) {
                     // A test of the element itself.
@@ -2376,12 +1973,7 @@ impl Builder<'_> {
                 };
                 self.focus.pop();
                 sc.vars.pop();
-                Gen::bool(format!(
-                    "{}.{}({var} => {})",
-                    a.text,
-                    self.rng.pick(&["any", "all"]),
-                    body.text
-                ))
+                Gen::bool(format!("{}.{}({var} => {})", a.text, self.rng.pick(&["any", "all"]), body.text))
             }
         }
     }
@@ -2419,28 +2011,10 @@ impl Builder<'_> {
 
     fn def(&mut self, index: usize) -> String {
         let s = self.schema;
-        let aliases: Vec<usize> = s
-            .records
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.alias.is_some())
-            .map(|(i, _)| i)
-            .collect();
+        let aliases: Vec<usize> =
+            s.records.iter().enumerate().filter(|(_, r)| r.alias.is_some()).map(|(i, _)| i).collect();
         let param_type = |b: &mut Builder<'_>| -> Ty {
-            match b.rng.weighted(&[
-                3,
-                4,
-                4,
-                2,
-                2,
-                1,
-                1,
-                1,
-                2,
-                2,
-                3,
-                if aliases.is_empty() { 0 } else { 2 },
-            ]) {
+            match b.rng.weighted(&[3, 4, 4, 2, 2, 1, 1, 1, 2, 2, 3, if aliases.is_empty() { 0 } else { 2 }]) {
                 0 => Ty::Bool,
                 1 => int_type(&mut b.rng),
                 2 => Ty::Str,
@@ -2483,8 +2057,7 @@ impl Builder<'_> {
                 .map(|(k, (name, ty))| Var {
                     name: name.clone(),
                     ty: ty.clone(),
-                    path: matches!(ty, Ty::Record(_))
-                        .then(|| (Root::Var(10_000 + k as u32), Vec::new())),
+                    path: matches!(ty, Ty::Record(_)).then(|| (Root::Var(10_000 + k as u32), Vec::new())),
                     dynamic: false,
                 })
                 .collect(),
@@ -2496,9 +2069,7 @@ impl Builder<'_> {
         }
         let mut body = match &ret {
             // Sets built from the parameters, so that calls build them at run time.
-            Ty::Set(element) if self.rng.percent(70) => {
-                self.set_literal(&mut sc, &Facts::new(), element, depth, false)
-            }
+            Ty::Set(element) if self.rng.percent(70) => self.set_literal(&mut sc, &Facts::new(), element, depth, false),
             _ => self.expr(&mut sc, &Facts::new(), &ret, depth),
         };
         self.focus.clear();
@@ -2507,22 +2078,9 @@ impl Builder<'_> {
             body = self.literal(&ret);
         }
         let name = format!("f{index}");
-        let shown: Vec<String> = params
-            .iter()
-            .map(|(n, t)| format!("{n}: {}", s.show(t)))
-            .collect();
-        let text = format!(
-            "def {name}({}) -> {} = {};",
-            shown.join(", "),
-            s.show(&ret),
-            body.text
-        );
-        self.defs.push(DefSig {
-            name,
-            params,
-            ret,
-            dynamic: body.dynamic,
-        });
+        let shown: Vec<String> = params.iter().map(|(n, t)| format!("{n}: {}", s.show(t))).collect();
+        let text = format!("def {name}({}) -> {} = {};", shown.join(", "), s.show(&ret), body.text);
+        self.defs.push(DefSig { name, params, ret, dynamic: body.dynamic });
         text
     }
 
@@ -2562,16 +2120,8 @@ impl Builder<'_> {
         let mut out = String::new();
         // Annotations.
         if self.rng.percent(95) {
-            let id = if self.rng.percent(10) {
-                format!("R{}", self.rng.below(3) + 100)
-            } else {
-                format!("R{index}")
-            };
-            let id = if used_ids.contains(&id) {
-                format!("R{index}")
-            } else {
-                id
-            };
+            let id = if self.rng.percent(10) { format!("R{}", self.rng.below(3) + 100) } else { format!("R{index}") };
+            let id = if used_ids.contains(&id) { format!("R{index}") } else { id };
             used_ids.insert(id.clone());
             let _ = write!(out, "@id({}) ", quote(&id));
         }
@@ -2582,18 +2132,13 @@ impl Builder<'_> {
         if self.rng.percent(5) {
             out.push_str("@owner(\"team\") ");
         }
-        let effect = if self.rng.percent(55) {
-            "permit"
-        } else {
-            "forbid"
-        };
+        let effect = if self.rng.percent(55) { "permit" } else { "forbid" };
         // Actions.
         let actions: Option<Vec<usize>> = match self.rng.weighted(&[4, 3, 2, 1]) {
             0 => None,
             1 | 2 => Some(vec![self.rng.below(s.actions.len())]),
             _ => {
-                let mut list: Vec<usize> =
-                    (0..s.actions.len()).filter(|_| self.rng.coin()).collect();
+                let mut list: Vec<usize> = (0..s.actions.len()).filter(|_| self.rng.coin()).collect();
                 if list.is_empty() {
                     list.push(self.rng.below(s.actions.len()));
                 }
@@ -2602,32 +2147,22 @@ impl Builder<'_> {
         };
         let action_text = match &actions {
             None => "action".to_owned(),
-            Some(list) if list.len() == 1 && self.rng.percent(70) => format!(
-                "action {} {}",
-                self.rng.pick(&["==", ":"]),
-                s.actions[list[0]].name
-            )
-            .replace("action :", "action:"),
+            Some(list) if list.len() == 1 && self.rng.percent(70) => {
+                format!("action {} {}", self.rng.pick(&["==", ":"]), s.actions[list[0]].name)
+                    .replace("action :", "action:")
+            }
             Some(list) => {
-                let mut names: Vec<&str> =
-                    list.iter().map(|a| s.actions[*a].name.as_str()).collect();
+                let mut names: Vec<&str> = list.iter().map(|a| s.actions[*a].name.as_str()).collect();
                 if names.len() > 1 && self.rng.percent(10) {
                     names.push(names[0]);
                 }
                 format!("action in [{}]", names.join(", "))
             }
         };
-        let action_ids: Vec<usize> = actions
-            .clone()
-            .unwrap_or_else(|| (0..s.actions.len()).collect());
-        let (principal_text, principal_types) =
-            self.entity_scope("principal", &actions, &action_ids, true);
-        let (resource_text, resource_types) =
-            self.entity_scope("resource", &actions, &action_ids, false);
-        let _ = write!(
-            out,
-            "{effect} ({principal_text}, {action_text}, {resource_text})"
-        );
+        let action_ids: Vec<usize> = actions.clone().unwrap_or_else(|| (0..s.actions.len()).collect());
+        let (principal_text, principal_types) = self.entity_scope("principal", &actions, &action_ids, true);
+        let (resource_text, resource_types) = self.entity_scope("resource", &actions, &action_ids, false);
+        let _ = write!(out, "{effect} ({principal_text}, {action_text}, {resource_text})");
         // Conditions.
         let mut sc = Scope {
             principal: Some(principal_types.clone()),
@@ -2637,24 +2172,15 @@ impl Builder<'_> {
             defs: self.defs.len(),
         };
         let mut facts = Facts::new();
-        let clauses = if heavy {
-            self.rng.below(3)
-        } else {
-            self.rng.weighted(&[2, 5, 4, 2, 1])
-        };
+        let clauses = if heavy { self.rng.below(3) } else { self.rng.weighted(&[2, 5, 4, 2, 1]) };
         // A leading literal equality that dispatch can index.
         let usable: Vec<&(String, Ty, Vec<usize>, Vec<usize>)> = key_paths
             .iter()
             .filter(|(text, _, p, r)| {
                 (text.starts_with("context")
-                    || (text.starts_with("principal")
-                        && principal_types.iter().all(|t| p.contains(t)))
-                    || (text.starts_with("resource")
-                        && resource_types.iter().all(|t| r.contains(t))))
-                    && self
-                        .reads(&sc, &facts)
-                        .iter()
-                        .any(|read| read.text == *text && read.guards.is_empty())
+                    || (text.starts_with("principal") && principal_types.iter().all(|t| p.contains(t)))
+                    || (text.starts_with("resource") && resource_types.iter().all(|t| r.contains(t))))
+                    && self.reads(&sc, &facts).iter().any(|read| read.text == *text && read.guards.is_empty())
             })
             .collect();
         if !usable.is_empty() && self.rng.percent(if heavy { 85 } else { 25 }) {
@@ -2696,20 +2222,8 @@ impl Builder<'_> {
                 let depth = 1 + self.rng.below(4) as u32;
                 self.boolean(&mut sc, &facts, depth)
             };
-            facts.extend(
-                if when {
-                    g.t.iter().cloned()
-                } else {
-                    g.f.iter().cloned()
-                }
-                .collect::<Vec<_>>(),
-            );
-            let _ = write!(
-                out,
-                "\n  {} {}",
-                if when { "when" } else { "unless" },
-                g.text
-            );
+            facts.extend(if when { g.t.iter().cloned() } else { g.f.iter().cloned() }.collect::<Vec<_>>());
+            let _ = write!(out, "\n  {} {}", if when { "when" } else { "unless" }, g.text);
         }
         // Obligations.
         if !s.obligations.is_empty() && self.rng.percent(45) {
@@ -2718,18 +2232,11 @@ impl Builder<'_> {
             for _ in 0..n {
                 let o = self.rng.pick(&s.obligations).clone();
                 if o.params.is_empty() {
-                    uses.push(if self.rng.coin() {
-                        o.name.clone()
-                    } else {
-                        format!("{}()", o.name)
-                    });
+                    uses.push(if self.rng.coin() { o.name.clone() } else { format!("{}()", o.name) });
                     continue;
                 }
-                let mut args: Vec<String> = o
-                    .params
-                    .iter()
-                    .map(|(n, t)| format!("{n}: {}", self.constant(t)))
-                    .collect();
+                let mut args: Vec<String> =
+                    o.params.iter().map(|(n, t)| format!("{n}: {}", self.constant(t))).collect();
                 if self.rng.coin() {
                     args.reverse();
                 }
@@ -2751,26 +2258,14 @@ impl Builder<'_> {
         principal: bool,
     ) -> (String, Vec<usize>) {
         let s = self.schema;
-        let applies = |a: usize| -> &Vec<usize> {
-            if principal {
-                &s.actions[a].principals
-            } else {
-                &s.actions[a].resources
-            }
-        };
-        let mut candidates: Vec<usize> = action_ids
-            .iter()
-            .flat_map(|a| applies(*a).clone())
-            .collect();
+        let applies =
+            |a: usize| -> &Vec<usize> { if principal { &s.actions[a].principals } else { &s.actions[a].resources } };
+        let mut candidates: Vec<usize> = action_ids.iter().flat_map(|a| applies(*a).clone()).collect();
         candidates.sort_unstable();
         candidates.dedup();
         // A named type must apply to every listed action.
         let nameable: Vec<usize> = match actions {
-            Some(list) => candidates
-                .iter()
-                .copied()
-                .filter(|t| list.iter().all(|a| applies(*a).contains(t)))
-                .collect(),
+            Some(list) => candidates.iter().copied().filter(|t| list.iter().all(|a| applies(*a).contains(t))).collect(),
             None => candidates.clone(),
         };
         let form = self.rng.weighted(&[
@@ -2793,14 +2288,9 @@ impl Builder<'_> {
             }
             3 | 5 => {
                 // `in`: targets reachable from some candidate.
-                let base: Vec<usize> = if form == 5 {
-                    vec![*self.rng.pick(&nameable)]
-                } else {
-                    candidates.clone()
-                };
-                let targets: Vec<usize> = (0..s.entities.len())
-                    .filter(|t| base.iter().any(|c| c == t || s.can_be_in(*c, *t)))
-                    .collect();
+                let base: Vec<usize> = if form == 5 { vec![*self.rng.pick(&nameable)] } else { candidates.clone() };
+                let targets: Vec<usize> =
+                    (0..s.entities.len()).filter(|t| base.iter().any(|c| c == t || s.can_be_in(*c, *t))).collect();
                 if targets.is_empty() {
                     return (role.to_owned(), candidates);
                 }
@@ -2816,16 +2306,10 @@ impl Builder<'_> {
                     lit_types.push(t);
                     lits.push(self.entity_lit(t));
                 }
-                let target_text = if n == 1 && self.rng.coin() {
-                    lits[0].clone()
-                } else {
-                    format!("[{}]", lits.join(", "))
-                };
+                let target_text =
+                    if n == 1 && self.rng.coin() { lits[0].clone() } else { format!("[{}]", lits.join(", ")) };
                 if form == 5 {
-                    (
-                        format!("{role}: {} in {target_text}", s.entities[base[0]].name),
-                        base,
-                    )
+                    (format!("{role}: {} in {target_text}", s.entities[base[0]].name), base)
                 } else {
                     let reachable: Vec<usize> = base
                         .iter()
@@ -2846,9 +2330,7 @@ impl Builder<'_> {
 }
 
 fn random_string(rng: &mut Rng) -> String {
-    const CHARS: &[char] = &[
-        'a', 'b', 'c', '-', '_', '*', 'é', '日', ' ', 'A', '1', '"', '\\', '.',
-    ];
+    const CHARS: &[char] = &['a', 'b', 'c', '-', '_', '*', 'é', '日', ' ', 'A', '1', '"', '\\', '.'];
     let n = rng.below(6);
     (0..n).map(|_| *rng.pick(CHARS)).collect()
 }
@@ -2879,22 +2361,12 @@ pub fn random_ip(rng: &mut Rng) -> IpAddr {
     match rng.weighted(&[6, 3, 1]) {
         0 => {
             let a = *rng.pick(&[10u8, 192, 172, 8, 127, 0, 255]);
-            IpAddr::V4(Ipv4Addr::new(
-                a,
-                rng.below(3) as u8,
-                rng.below(256) as u8,
-                rng.below(256) as u8,
-            ))
+            IpAddr::V4(Ipv4Addr::new(a, rng.below(3) as u8, rng.below(256) as u8, rng.below(256) as u8))
         }
         1 => {
             let hi = *rng.pick(&[0x2001_0db8u32, 0xfe80_0000, 0, 0xffff_ffff]);
             let bits = (u128::from(hi) << 96)
-                | (u128::from(rng.next_u64())
-                    & if rng.coin() {
-                        0xffff
-                    } else {
-                        u128::from(u64::MAX)
-                    });
+                | (u128::from(rng.next_u64()) & if rng.coin() { 0xffff } else { u128::from(u64::MAX) });
             IpAddr::V6(Ipv6Addr::from(bits))
         }
         _ => IpAddr::V6(Ipv4Addr::new(10, 0, 0, rng.below(4) as u8).to_ipv6_mapped()),
@@ -2906,11 +2378,7 @@ pub fn ip_in(rng: &mut Rng, c: &Cidr) -> IpAddr {
     match c.network {
         IpAddr::V4(net) => {
             let host_bits = 32 - u32::from(c.prefix);
-            let mask: u32 = if host_bits >= 32 {
-                u32::MAX
-            } else {
-                (1u32 << host_bits) - 1
-            };
+            let mask: u32 = if host_bits >= 32 { u32::MAX } else { (1u32 << host_bits) - 1 };
             let mut a = u32::from(net) | (rng.next_u64() as u32 & mask);
             if rng.percent(20) && c.prefix > 0 {
                 a ^= 1 << (32 - u32::from(c.prefix));
@@ -2919,11 +2387,7 @@ pub fn ip_in(rng: &mut Rng, c: &Cidr) -> IpAddr {
         }
         IpAddr::V6(net) => {
             let host_bits = 128 - u32::from(c.prefix);
-            let mask: u128 = if host_bits >= 128 {
-                u128::MAX
-            } else {
-                (1u128 << host_bits) - 1
-            };
+            let mask: u128 = if host_bits >= 128 { u128::MAX } else { (1u128 << host_bits) - 1 };
             let r = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
             let mut a = u128::from(net) | (r & mask);
             if rng.percent(20) && c.prefix > 0 {

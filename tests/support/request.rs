@@ -64,10 +64,7 @@ pub struct Generated {
 impl<'a> Requests<'a> {
     /// A request generator for this program.
     pub fn new(policy: &'a Policy, seed: u64) -> Requests<'a> {
-        Requests {
-            policy,
-            rng: Rng::new(seed),
-        }
+        Requests { policy, rng: Rng::new(seed) }
     }
 
     fn schema(&self) -> &'a Schema {
@@ -78,24 +75,15 @@ impl<'a> Requests<'a> {
     pub fn next_request(&mut self) -> Generated {
         let (request, sites) = self.valid();
         if self.rng.percent(80) {
-            return Generated {
-                label: "valid".into(),
-                text: request.to_string(),
-            };
+            return Generated { label: "valid".into(), text: request.to_string() };
         }
         for _ in 0..8 {
             let class = *self.rng.pick(MALFORMED);
             if let Some(text) = self.malformed(class, request.clone(), &sites) {
-                return Generated {
-                    label: format!("malformed: {class}"),
-                    text,
-                };
+                return Generated { label: format!("malformed: {class}"), text };
             }
         }
-        Generated {
-            label: "valid".into(),
-            text: request.to_string(),
-        }
+        Generated { label: "valid".into(), text: request.to_string() }
     }
 
     /// A request that conforms to the schema, and its value sites.
@@ -129,21 +117,12 @@ impl<'a> Requests<'a> {
     }
 
     fn entity_id(&mut self, t: usize) -> String {
-        let known: Vec<&String> = self
-            .policy
-            .pools
-            .entities
-            .iter()
-            .filter(|(ty, _)| *ty == t)
-            .map(|(_, id)| id)
-            .collect();
+        let known: Vec<&String> =
+            self.policy.pools.entities.iter().filter(|(ty, _)| *ty == t).map(|(_, id)| id).collect();
         if !known.is_empty() && self.rng.percent(60) {
             return (*self.rng.pick(&known)).clone();
         }
-        (*self
-            .rng
-            .pick(&["alice", "bob", "ml", "admins", "m1", "", "zed"]))
-        .to_owned()
+        (*self.rng.pick(&["alice", "bob", "ml", "admins", "m1", "", "zed"])).to_owned()
     }
 
     fn entity(&mut self, t: usize, pointer: &str, sites: &mut Vec<Site>) -> Json {
@@ -185,23 +164,11 @@ impl<'a> Requests<'a> {
         for f in fields {
             let at = format!("{pointer}/{}", f.name);
             if f.optional && self.rng.percent(40) {
-                sites.push(Site {
-                    pointer: at,
-                    ty: f.ty.clone(),
-                    optional: true,
-                    present: false,
-                    element: false,
-                });
+                sites.push(Site { pointer: at, ty: f.ty.clone(), optional: true, present: false, element: false });
                 continue;
             }
             let value = self.value(&f.ty, &at, sites);
-            sites.push(Site {
-                pointer: at,
-                ty: f.ty.clone(),
-                optional: f.optional,
-                present: true,
-                element: false,
-            });
+            sites.push(Site { pointer: at, ty: f.ty.clone(), optional: f.optional, present: true, element: false });
             out.insert(f.name.clone(), value);
         }
         Json::Object(out)
@@ -216,10 +183,7 @@ impl<'a> Requests<'a> {
             Ty::Str if self.rng.percent(1) => {
                 // Larger than the module's initial memory.
                 let base = self.string();
-                json!(format!(
-                    "{base}{}",
-                    "ü*".repeat(40_000 + self.rng.below(40_000))
-                ))
+                json!(format!("{base}{}", "ü*".repeat(40_000 + self.rng.below(40_000))))
             }
             Ty::Str => json!(self.string()),
             Ty::Duration => {
@@ -229,9 +193,7 @@ impl<'a> Requests<'a> {
                         let step = self.rng.range(-1, 1) * *self.rng.pick(&[1, 60_000]);
                         pick_set(&mut self.rng, &pools.durations).saturating_add(step)
                     }
-                    2 => *self
-                        .rng
-                        .pick(&[i64::MAX, i64::MIN, 106_751_991_167 * 86_400_000, -1, 0]),
+                    2 => *self.rng.pick(&[i64::MAX, i64::MIN, 106_751_991_167 * 86_400_000, -1, 0]),
                     _ => self.rng.range(-120, 120) * 60_000,
                 };
                 // `i64::MIN` milliseconds has no duration text that parses.
@@ -241,8 +203,7 @@ impl<'a> Requests<'a> {
                 let ms = match self.rng.weighted(&[5, 3, 1]) {
                     0 if !pools.timestamps.is_empty() => pick_set(&mut self.rng, &pools.timestamps),
                     1 if !pools.timestamps.is_empty() => {
-                        let step = self.rng.range(-2, 2)
-                            * *self.rng.pick(&[1, 1_000, 3_600_000, 86_400_000]);
+                        let step = self.rng.range(-2, 2) * *self.rng.pick(&[1, 1_000, 3_600_000, 86_400_000]);
                         pick_set(&mut self.rng, &pools.timestamps).saturating_add(step)
                     }
                     _ => *self.rng.pick(&[
@@ -259,8 +220,7 @@ impl<'a> Requests<'a> {
             }
             Ty::TimeOfDay => {
                 let ms = if !pools.times.is_empty() && self.rng.percent(60) {
-                    (pick_set(&mut self.rng, &pools.times) + self.rng.range(-1, 1) * 60_000)
-                        .clamp(0, 86_399_000)
+                    (pick_set(&mut self.rng, &pools.times) + self.rng.range(-1, 1) * 60_000).clamp(0, 86_399_000)
                 } else {
                     self.rng.range(0, 86_399) * 1_000
                 };
@@ -284,10 +244,7 @@ impl<'a> Requests<'a> {
                     let ip = policy::random_ip(&mut self.rng);
                     let max = if ip.is_ipv4() { 32 } else { 128 };
                     let prefix = self.rng.below(max + 1);
-                    values::parse_cidr(&format!("{ip}/{prefix}")).unwrap_or(Cidr {
-                        network: ip,
-                        prefix: 0,
-                    })
+                    values::parse_cidr(&format!("{ip}/{prefix}")).unwrap_or(Cidr { network: ip, prefix: 0 })
                 };
                 json!(c.to_string())
             }
@@ -297,11 +254,8 @@ impl<'a> Requests<'a> {
                 json!({"type": s.entities[t].name, "id": self.entity_id(t)})
             }
             Ty::Set(element) => {
-                let n = if self.rng.percent(1) {
-                    200 + self.rng.below(2_000)
-                } else {
-                    self.rng.weighted(&[3, 4, 3, 2, 1])
-                };
+                let n =
+                    if self.rng.percent(1) { 200 + self.rng.below(2_000) } else { self.rng.weighted(&[3, 4, 3, 2, 1]) };
                 let mut items = Vec::new();
                 for i in 0..n {
                     let at = format!("{pointer}/{i}");
@@ -330,27 +284,14 @@ impl<'a> Requests<'a> {
         let pools = &self.policy.pools;
         let candidate = match self.rng.weighted(&[5, 3, 2, 3]) {
             0 if !pools.ints.is_empty() => pick_set(&mut self.rng, &pools.ints),
-            1 if !pools.ints.is_empty() => {
-                pick_set(&mut self.rng, &pools.ints).saturating_add(self.rng.range(-1, 1))
-            }
-            2 => *self.rng.pick(&[
-                lo,
-                hi,
-                0,
-                1,
-                -1,
-                i64::MAX,
-                i64::MIN,
-                3_037_000_500,
-                4_611_686_018_427_387_904,
-            ]),
+            1 if !pools.ints.is_empty() => pick_set(&mut self.rng, &pools.ints).saturating_add(self.rng.range(-1, 1)),
+            2 => *self.rng.pick(&[lo, hi, 0, 1, -1, i64::MAX, i64::MIN, 3_037_000_500, 4_611_686_018_427_387_904]),
             _ => self.rng.range(-20, 200),
         };
         if (lo..=hi).contains(&candidate) {
             candidate
         } else {
-            self.rng
-                .range(lo.max(-1_000), hi.min(1_000).max(lo.max(-1_000)))
+            self.rng.range(lo.max(-1_000), hi.min(1_000).max(lo.max(-1_000)))
         }
     }
 
@@ -381,10 +322,7 @@ impl<'a> Requests<'a> {
                     _ => format!("{base}{}", self.rng.pick(&["x", "-", "*", ""])),
                 }
             }
-            _ => (*self
-                .rng
-                .pick(&["", "alice", "GPT-4", "gpt", "*", "a*b", "日本", "zz"]))
-            .to_owned(),
+            _ => (*self.rng.pick(&["", "alice", "GPT-4", "gpt", "*", "a*b", "日本", "zz"])).to_owned(),
         }
     }
 
@@ -398,23 +336,14 @@ impl<'a> Requests<'a> {
         };
         match class {
             "unknown principal type" => r["principal"]["type"] = json!("Nobody"),
-            "unknown resource type" => {
-                r["resource"]["type"] = json!(self.rng.pick(&["Nobody", "user", ""]))
-            }
+            "unknown resource type" => r["resource"]["type"] = json!(self.rng.pick(&["Nobody", "user", ""])),
             "unknown action" => r["action"] = json!(self.rng.pick(&["nope", "READ", ""])),
             "action not applicable" => {
-                let principal = s
-                    .entities
-                    .iter()
-                    .position(|e| r["principal"]["type"] == json!(e.name))?;
-                let resource = s
-                    .entities
-                    .iter()
-                    .position(|e| r["resource"]["type"] == json!(e.name))?;
+                let principal = s.entities.iter().position(|e| r["principal"]["type"] == json!(e.name))?;
+                let resource = s.entities.iter().position(|e| r["resource"]["type"] == json!(e.name))?;
                 let other: Vec<usize> = (0..s.actions.len())
                     .filter(|a| {
-                        !s.actions[*a].principals.contains(&principal)
-                            || !s.actions[*a].resources.contains(&resource)
+                        !s.actions[*a].principals.contains(&principal) || !s.actions[*a].resources.contains(&resource)
                     })
                     .collect();
                 if other.is_empty() {
@@ -424,26 +353,13 @@ impl<'a> Requests<'a> {
                 r["action"] = json!(s.actions[a].name);
             }
             "unknown ancestor type" => {
-                let role = if self.rng.coin() {
-                    "principal"
-                } else {
-                    "resource"
-                };
+                let role = if self.rng.coin() { "principal" } else { "resource" };
                 push_ancestor(&mut r[role], json!({"type": "Nobody", "id": "x"}));
             }
             "invalid ancestor" => {
-                let role = if self.rng.coin() {
-                    "principal"
-                } else {
-                    "resource"
-                };
-                let t = s
-                    .entities
-                    .iter()
-                    .position(|e| r[role]["type"] == json!(e.name))?;
-                let bad: Vec<usize> = (0..s.entities.len())
-                    .filter(|a| !s.can_be_in(t, *a))
-                    .collect();
+                let role = if self.rng.coin() { "principal" } else { "resource" };
+                let t = s.entities.iter().position(|e| r[role]["type"] == json!(e.name))?;
+                let bad: Vec<usize> = (0..s.entities.len()).filter(|a| !s.can_be_in(t, *a)).collect();
                 if bad.is_empty() {
                     return None;
                 }
@@ -451,9 +367,7 @@ impl<'a> Requests<'a> {
                 push_ancestor(&mut r[role], json!({"type": s.entities[a].name, "id": "x"}));
             }
             "missing required attribute" => {
-                let site = pick_site(&mut self.rng, &|site| {
-                    !site.optional && !site.element && site.present
-                })?;
+                let site = pick_site(&mut self.rng, &|site| !site.optional && !site.element && site.present)?;
                 remove(&mut r, &site.pointer);
             }
             "null attribute" => {
@@ -486,11 +400,9 @@ impl<'a> Requests<'a> {
             }
             "fractional number" => {
                 let site = pick_site(&mut self.rng, &|site| matches!(site.ty, Ty::Int { .. }))?;
-                let value: Json = serde_json::from_str::<Json>(pick_str(
-                    &mut self.rng,
-                    &["1.5", "100.0", "-0.5", "1e3", "2.5e-3"],
-                ))
-                .ok()?;
+                let value: Json =
+                    serde_json::from_str::<Json>(pick_str(&mut self.rng, &["1.5", "100.0", "-0.5", "1e3", "2.5e-3"]))
+                        .ok()?;
                 set(&mut r, &site.pointer, value)?;
             }
             "integer beyond 64 bits" => {
@@ -533,36 +445,17 @@ impl<'a> Requests<'a> {
             }
             "unknown enum value" => {
                 let site = pick_site(&mut self.rng, &|site| matches!(site.ty, Ty::Enum(_)))?;
-                set(
-                    &mut r,
-                    &site.pointer,
-                    json!(self.rng.pick(&["nope", "LOW", "", "k99"])),
-                )?;
+                set(&mut r, &site.pointer, json!(self.rng.pick(&["nope", "LOW", "", "k99"])))?;
             }
             "unparseable text" => {
                 let site = pick_site(&mut self.rng, &|site| {
-                    matches!(
-                        site.ty,
-                        Ty::Duration | Ty::Timestamp | Ty::TimeOfDay | Ty::Ip | Ty::Cidr
-                    )
+                    matches!(site.ty, Ty::Duration | Ty::Timestamp | Ty::TimeOfDay | Ty::Ip | Ty::Cidr)
                 })?;
                 let bad: &[&str] = match site.ty {
-                    Ty::Duration => &[
-                        "5 minutes",
-                        "",
-                        "1.5h",
-                        "15",
-                        "m",
-                        "--1s",
-                        "99999999999999999999d",
-                    ],
-                    Ty::Timestamp => &[
-                        "2026-01-31 09:30",
-                        "2026-02-30T00:00:00Z",
-                        "2026-01-31T09:30:00",
-                        "yesterday",
-                        "",
-                    ],
+                    Ty::Duration => &["5 minutes", "", "1.5h", "15", "m", "--1s", "99999999999999999999d"],
+                    Ty::Timestamp => {
+                        &["2026-01-31 09:30", "2026-02-30T00:00:00Z", "2026-01-31T09:30:00", "yesterday", ""]
+                    }
                     Ty::TimeOfDay => &["9:30", "24:00", "12:60", "noon", ""],
                     Ty::Ip => &["10.0.0.300", "::g", "10.0.0", "", "10.0.0.1/8"],
                     _ => &["10.0.0.0/40", "10.0.0.0", "::/129", "x/8", "10.0.0.0/+8"],
@@ -574,9 +467,7 @@ impl<'a> Requests<'a> {
                 let Ty::Entity(allowed) = &site.ty else {
                     return None;
                 };
-                let others: Vec<usize> = (0..s.entities.len())
-                    .filter(|t| !allowed.contains(t))
-                    .collect();
+                let others: Vec<usize> = (0..s.entities.len()).filter(|t| !allowed.contains(t)).collect();
                 let value = match self.rng.below(3) {
                     0 => json!({"type": "Nobody", "id": "x"}),
                     1 if !others.is_empty() => {
@@ -597,10 +488,7 @@ impl<'a> Requests<'a> {
                         r.to_string()
                     }
                     2 => {
-                        push_ancestor(
-                            &mut r["principal"],
-                            json!({"type": "X", "id": "x", "name": "y"}),
-                        );
+                        push_ancestor(&mut r["principal"], json!({"type": "X", "id": "x", "name": "y"}));
                         r.to_string()
                     }
                     3 => {
@@ -647,10 +535,7 @@ fn remove(r: &mut Json, pointer: &str) {
 
 fn pick_set<T: Clone>(rng: &mut Rng, set: &std::collections::BTreeSet<T>) -> T {
     let n = rng.below(set.len());
-    set.iter()
-        .nth(n)
-        .cloned()
-        .unwrap_or_else(|| set.iter().next().cloned().expect("non-empty"))
+    set.iter().nth(n).cloned().unwrap_or_else(|| set.iter().next().cloned().expect("non-empty"))
 }
 
 fn pick_str<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {

@@ -10,9 +10,7 @@ pub struct Rng {
 impl Rng {
     /// A generator for this seed.
     pub fn new(seed: u64) -> Rng {
-        Rng {
-            state: seed ^ 0x5DEE_CE66_D1CE_4E5B,
-        }
+        Rng { state: seed ^ 0x5DEE_CE66_D1CE_4E5B }
     }
 
     /// The next 64 random bits.
@@ -26,11 +24,7 @@ impl Rng {
 
     /// A number in `0..n`; `0` when `n` is `0`.
     pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next_u64() % n as u64) as usize
-        }
+        if n == 0 { 0 } else { (self.next_u64() % n as u64) as usize }
     }
 
     /// True with probability `percent` / 100.

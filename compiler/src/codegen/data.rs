@@ -20,7 +20,7 @@ pub struct Data {
     string_ids: HashMap<String, u32>,
     slots: HashMap<Const, u32>,
     raw: HashMap<Vec<u8>, u32>,
-    scratch: HashMap<usize, (u32, u32)>,
+    scratch: HashMap<(usize, u32), (u32, u32)>,
 }
 
 impl Data {
@@ -86,7 +86,7 @@ impl Data {
     }
 
     /// A scratch area for a set built at run time: its slot and its elements.
-    pub fn scratch(&mut self, site: usize, count: u32, size: u32) -> (u32, u32) {
+    pub fn scratch(&mut self, site: (usize, u32), count: u32, size: u32) -> (u32, u32) {
         if let Some(found) = self.scratch.get(&site) {
             return *found;
         }

@@ -63,6 +63,10 @@ struct Ctx {
     f: Func,
     vars: HashMap<VarId, u32>,
     err: u32,
+    /// The function inlining in progress: each call gets its own number, so
+    /// that set literals in two calls of one function get two scratch areas.
+    instance: u32,
+    instances: u32,
 }
 
 impl Emitter<'_> {
@@ -71,7 +75,7 @@ impl Emitter<'_> {
         let mut f = Func::new(0);
         f.block(BlockType::Empty);
         let err = f.depth();
-        let mut c = Ctx { f, vars: HashMap::new(), err };
+        let mut c = Ctx { f, vars: HashMap::new(), err, instance: 0, instances: 0 };
         let principal = self.base + self.layout.schema.principal_offset;
         let resource = self.base + self.layout.schema.resource_offset;
         self.scope(&mut c, &rule.scope.principal, principal, action_principals);
@@ -312,7 +316,10 @@ impl Emitter<'_> {
                 }
                 let previous: Vec<(VarId, Option<u32>)> =
                     bound.iter().map(|(param, local)| (*param, c.vars.insert(*param, *local))).collect();
+                c.instances += 1;
+                let outer = std::mem::replace(&mut c.instance, c.instances);
                 self.expr(c, &def.body);
+                c.instance = outer;
                 for (param, old) in previous.into_iter().rev() {
                     restore(&mut c.vars, param, old);
                 }
@@ -410,7 +417,8 @@ impl Emitter<'_> {
     /// duplicates are dropped so that the set's size counts distinct elements.
     fn set_literal(&mut self, c: &mut Ctx, e: &Expr, items: &[Expr]) {
         let k = set_kind(&e.ty);
-        let (slot, elements) = self.data.scratch(e as *const Expr as usize, items.len() as u32, k.size());
+        let site = (e as *const Expr as usize, c.instance);
+        let (slot, elements) = self.data.scratch(site, items.len() as u32, k.size());
         let rel = elements.wrapping_sub(self.base) as i32;
         c.f.addr(slot).i32(rel).store32(0);
         c.f.addr(slot).i32(0).store32(4);
@@ -441,25 +449,29 @@ impl Emitter<'_> {
         c.f.addr(slot);
     }
 
+    /// `any` or `all`: the body is evaluated for every element (so that a
+    /// failing element fails the rule whatever the order), the results
+    /// combined with `or` or `and`.
     fn quantifier(&mut self, c: &mut Ctx, all: bool, var: VarId, set: &Expr, body: &Expr) {
         let k = set_kind(&set.ty);
         self.expr(c, set);
-        let (slot, i, n, elem, value) = (
+        let (slot, i, n, elem, value, acc) = (
             c.f.local(ValType::I32),
             c.f.local(ValType::I32),
             c.f.local(ValType::I32),
             c.f.local(ValType::I32),
             c.f.local(k.val()),
+            c.f.local(ValType::I32),
         );
         c.f.tee(slot).load32(4).set(n);
         c.f.i32(0).set(i);
-        c.f.block(result(ValType::I32));
+        c.f.i32(i32::from(all)).set(acc);
+        c.f.block(BlockType::Empty);
         let out = c.f.depth();
         c.f.loop_();
         let top = c.f.depth();
-        c.f.get(i).get(n).op(I::I32GeU).if_(BlockType::Empty).i32(i32::from(all));
-        c.f.br_to(out);
-        c.f.end();
+        c.f.get(i).get(n).op(I::I32GeU);
+        c.f.br_if(out);
         c.f.get(slot)
             .load32(0)
             .addr(self.base)
@@ -472,17 +484,14 @@ impl Emitter<'_> {
         element_value(&mut c.f, k, elem);
         c.f.set(value);
         let previous = c.vars.insert(var, value);
+        c.f.get(acc);
         self.expr(c, body);
         restore(&mut c.vars, var, previous);
-        if all {
-            c.f.op(I::I32Eqz);
-        }
-        c.f.if_(BlockType::Empty).i32(i32::from(!all));
-        c.f.br_to(out);
-        c.f.end();
+        c.f.op(if all { I::I32And } else { I::I32Or }).set(acc);
         c.f.get(i).i32(1).op(I::I32Add).set(i);
         c.f.br_to(top);
-        c.f.end().op(I::Unreachable).end();
+        c.f.end().end();
+        c.f.get(acc);
     }
 
     /// A glob match, unrolled for the pattern: anchored literal parts are

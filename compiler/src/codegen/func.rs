@@ -47,6 +47,13 @@ impl Func {
         self.op(Instruction::Br(relative));
     }
 
+    /// Branches, when the `i32` on the stack is not zero, to a label
+    /// recorded with `depth()`.
+    pub fn br_if(&mut self, label: u32) {
+        let relative = self.depth - label;
+        self.op(Instruction::BrIf(relative));
+    }
+
     /// `i32.const`
     pub fn i32(&mut self, v: i32) -> &mut Func {
         self.op(Instruction::I32Const(v))

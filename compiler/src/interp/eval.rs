@@ -275,16 +275,16 @@ impl<'a> Evaluator<'a> {
                 }
             }
             ExprKind::Quantifier { all, var, set, body } => {
-                // Elements in ascending order (see `Value`), stopping at the
-                // first that decides: a false one for `all`, a true one for
-                // `any`.
+                // The body is evaluated for every element, so that whether
+                // an element fails does not depend on the order of elements.
+                let mut result = *all;
                 for element in self.set(set, env)? {
                     let holds = self.with_var(env, *var, element, |env| self.bool(body, env))?;
                     if holds != *all {
-                        return Ok(Value::Bool(holds));
+                        result = holds;
                     }
                 }
-                Ok(Value::Bool(*all))
+                Ok(Value::Bool(result))
             }
             ExprKind::TimeOfDay(ts) => match self.eval(ts, env)? {
                 Value::Timestamp(t) => Ok(Value::TimeOfDay(t.rem_euclid(DAY_MS))),

@@ -269,8 +269,7 @@ impl Validator<'_> {
         // serde_json reads integers above `i64::MAX` as `u64`, and integers
         // beyond 64 bits as `f64`; those without a fraction are integers
         // out of range, anything else is not an integer.
-        let too_big =
-            n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() >= TWO_POW_63);
+        let too_big = n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() >= TWO_POW_63);
         if too_big {
             self.error(ErrorKind::IntegerOutOfRange, path, format!("`{n}` does not fit in a 64-bit integer"));
         } else {
