@@ -105,10 +105,7 @@ pub fn cedar_parse_validate(text: &str, schema: &Schema) -> Result<PolicySet, Se
     let result = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
     if !result.validation_passed() {
         let errors: Vec<String> = result.validation_errors().map(|e| e.to_string()).collect();
-        return Err(format!(
-            "Cedar validation fails: {}",
-            errors.join("\n")
-        ));
+        return Err(format!("Cedar validation fails: {}", errors.join("\n")));
     }
     Ok(policies)
 }
@@ -194,7 +191,10 @@ impl Cedar {
             .types
             .get(ty)
             .ok_or_else(|| format!("unknown type {ty}"))?;
-        Ok(EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(id)))
+        Ok(EntityUid::from_type_name_and_id(
+            ty.clone(),
+            EntityId::new(id),
+        ))
     }
 
     fn entity(&self, data: &ward_types::EntityData) -> Result<(EntityUid, Entity), SetupError> {
@@ -340,10 +340,7 @@ impl Rego {
     /// hands over a fresh input each time).
     pub fn interp_allow(&mut self, input: &regorus::Value) -> bool {
         self.engine.set_input(input.clone());
-        as_allow(
-            self.engine
-                .eval_rule(workload::REGO_ENTRY.to_owned()),
-        )
+        as_allow(self.engine.eval_rule(workload::REGO_ENTRY.to_owned()))
     }
 
     /// The RVM's decision on a prebuilt input.
@@ -357,10 +354,7 @@ impl Rego {
         match rego_input(json) {
             Ok(input) => {
                 self.engine.set_input(input);
-                as_allow(
-                    self.engine
-                        .eval_rule(workload::REGO_ENTRY.to_owned()),
-                )
+                as_allow(self.engine.eval_rule(workload::REGO_ENTRY.to_owned()))
             }
             Err(_) => false,
         }

@@ -118,7 +118,12 @@ fn run_round<S>(state: &mut S, case: Case<S>, requests: usize, budget: &Budget, 
 
 /// Measures every case, `budget.rounds` rounds, the cases interleaved
 /// within each round. Cases cycle over `requests` request indices.
-pub fn measure<S>(state: &mut S, cases: &[Case<S>], requests: usize, budget: &Budget) -> Vec<Stats> {
+pub fn measure<S>(
+    state: &mut S,
+    cases: &[Case<S>],
+    requests: usize,
+    budget: &Budget,
+) -> Vec<Stats> {
     let mut accs: Vec<Acc> = cases.iter().map(|_| Acc::default()).collect();
     for _ in 0..budget.rounds {
         for (case, acc) in cases.iter().zip(accs.iter_mut()) {

@@ -75,7 +75,11 @@ impl Suite {
         let requests = workload::requests(&universe);
         let json: Vec<Vec<u8>> = requests
             .iter()
-            .map(|r| workload::request_json(&universe, r).to_string().into_bytes())
+            .map(|r| {
+                workload::request_json(&universe, r)
+                    .to_string()
+                    .into_bytes()
+            })
             .collect();
         let ward = Ward::new(runtime, &rules)?;
         let schema = engines::cedar_schema()?;

@@ -33,7 +33,13 @@ pub const FAMILIES: [&str; 5] = ["llama", "mistral", "gpt", "embedder", "vision"
 /// Actions on models.
 pub const MODEL_ACTIONS: [&str; 4] = ["infer", "embed", "fine_tune", "export_weights"];
 /// Every action, models' first.
-pub const ACTIONS: [&str; 5] = ["infer", "embed", "fine_tune", "export_weights", "read_dataset"];
+pub const ACTIONS: [&str; 5] = [
+    "infer",
+    "embed",
+    "fine_tune",
+    "export_weights",
+    "read_dataset",
+];
 
 /// A small deterministic generator (SplitMix64), so that every run and
 /// every engine sees the same universe, rules and requests.
@@ -289,8 +295,7 @@ impl Rule {
     pub fn is_forbid(&self) -> bool {
         matches!(
             self,
-            Rule::GuardModel { .. }
-                | Rule::Base(Base::Risk | Base::ExportOwner | Base::Extraction)
+            Rule::GuardModel { .. } | Rule::Base(Base::Risk | Base::ExportOwner | Base::Extraction)
         )
     }
 }
@@ -403,9 +408,7 @@ pub fn requests(universe: &Universe) -> Vec<GenRequest> {
                 PrincipalKind::ServiceAccount => 0,
                 PrincipalKind::Agent => 50,
             };
-            let mfa_age_seconds = rng
-                .chance(mfa_percent)
-                .then(|| rng.below(5400) as i64);
+            let mfa_age_seconds = rng.chance(mfa_percent).then(|| rng.below(5400) as i64);
             let risk_score = rng.below(101) as i64;
             let requests_last_minute = if rng.chance(6) {
                 601 + rng.below(2000) as i64
@@ -418,8 +421,8 @@ pub fn requests(universe: &Universe) -> Vec<GenRequest> {
                 _ => 2,
             };
             let mtls = rng.chance(85);
-            let training_data = (ACTIONS[action] == "fine_tune")
-                .then(|| (rng.below(LEVELS.len()), rng.chance(30)));
+            let training_data =
+                (ACTIONS[action] == "fine_tune").then(|| (rng.below(LEVELS.len()), rng.chance(30)));
             GenRequest {
                 principal,
                 action,
@@ -489,7 +492,11 @@ pub fn request_json(universe: &Universe, r: &GenRequest) -> Value {
 /// The ids of the rules that determine the decision, sorted, and whether
 /// it is an allow: the plain-Rust reference semantics (deny overrides,
 /// default deny).
-pub fn reference_decide(universe: &Universe, rules: &[Rule], r: &GenRequest) -> (bool, Vec<String>) {
+pub fn reference_decide(
+    universe: &Universe,
+    rules: &[Rule],
+    r: &GenRequest,
+) -> (bool, Vec<String>) {
     let mut permits = Vec::new();
     let mut forbids = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
@@ -555,7 +562,10 @@ fn applies(universe: &Universe, rule: &Rule, r: &GenRequest) -> bool {
                 && model.is_some_and(|m| !(has_role("model-owner") && p.department == m.owner))
         }
         Rule::Base(Base::Extraction) => r.requests_last_minute > 600,
-        Rule::InferModel { model: id, department } => {
+        Rule::InferModel {
+            model: id,
+            department,
+        } => {
             action == "infer"
                 && !r.on_dataset()
                 && r.resource == id
@@ -564,7 +574,10 @@ fn applies(universe: &Universe, rule: &Rule, r: &GenRequest) -> bool {
                 && r.mtls
                 && p.clearance >= universe.models[id].tier
         }
-        Rule::TuneModel { model: id, department } => {
+        Rule::TuneModel {
+            model: id,
+            department,
+        } => {
             action == "fine_tune"
                 && r.resource == id
                 && p.groups.contains(&"data-science")
@@ -572,10 +585,14 @@ fn applies(universe: &Universe, rule: &Rule, r: &GenRequest) -> bool {
                 && r.training_data
                     .is_some_and(|(level, pii)| !pii && level <= p.clearance)
         }
-        Rule::GuardModel { model: id, threshold } => {
-            !r.on_dataset() && r.resource == id && r.risk_score > threshold
-        }
-        Rule::ReadDataset { dataset: id, department } => {
+        Rule::GuardModel {
+            model: id,
+            threshold,
+        } => !r.on_dataset() && r.resource == id && r.risk_score > threshold,
+        Rule::ReadDataset {
+            dataset: id,
+            department,
+        } => {
             r.on_dataset()
                 && r.resource == id
                 && p.department == department
@@ -717,6 +734,10 @@ import rego.v1
 
 default allow := false
 
+default permit := false
+
+default forbid := false
+
 allow if {
 	permit
 	not forbid
@@ -826,7 +847,10 @@ lv := {"public": 0, "internal": 1, "confidential": 2, "restricted": 3}
                     format!("{c}.risk_score > {threshold}"),
                 ],
             )],
-            Rule::ReadDataset { dataset, department } => vec![(
+            Rule::ReadDataset {
+                dataset,
+                department,
+            } => vec![(
                 "permit",
                 vec![
                     format!("input.resource.id == \"ds{dataset}\""),

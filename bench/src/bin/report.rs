@@ -20,40 +20,72 @@ use ward_runtime::Runtime;
 
 /// The decision paths timed, in table order.
 const PATHS: [(&str, &str, Case<Suite>); 9] = [
-    ("ward", "Ward: `Evaluator::decide(&Request)` (encode + call + decision)", |s, i| {
-        let r = &s.ward_requests[i];
-        s.evaluator.decide(r).is_allow()
-    }),
-    ("ward-encoded", "Ward: `Evaluator::decide_encoded` (request validated and encoded beforehand)", |s, i| {
-        let r = &s.encoded[i];
-        s.evaluator.decide_encoded(r).is_allow()
-    }),
-    ("cedar", "Cedar: `Authorizer::is_authorized(&Request, &PolicySet, &Entities)`", |s, i| {
-        s.cedar.decide_allow(&s.cedar_inputs[i])
-    }),
-    ("rego-rvm", "regorus RVM: `set_input(value.clone())` + `execute()`", |s, i| {
-        let v = &s.rego_inputs[i];
-        s.rego.rvm_allow(v)
-    }),
-    ("rego-interp", "regorus interpreter: `set_input(value.clone())` + `eval_rule(\"data.ward.allow\")`", |s, i| {
-        let v = &s.rego_inputs[i];
-        s.rego.interp_allow(v)
-    }),
-    ("ward-json", "Ward: `Evaluator::decide_json(bytes)` (parse + validate + encode + call + decision)", |s, i| {
-        let j = &s.json[i];
-        s.evaluator.decide_json(j).is_allow()
-    }),
-    ("cedar-json", "Cedar: parse the document, build 2 `Entity`s, `Entities`, `Context`, `Request`, `is_authorized`", |s, i| {
-        s.cedar.allow_json(&s.json[i])
-    }),
-    ("rego-rvm-json", "regorus RVM: `Value::from_json_str` + `set_input` + `execute()`", |s, i| {
-        let j = &s.json[i];
-        s.rego.rvm_allow_json(j)
-    }),
-    ("rego-interp-json", "regorus interpreter: `Value::from_json_str` + `set_input` + `eval_rule`", |s, i| {
-        let j = &s.json[i];
-        s.rego.interp_allow_json(j)
-    }),
+    (
+        "ward",
+        "Ward: `Evaluator::decide(&Request)` (encode + call + decision)",
+        |s, i| {
+            let r = &s.ward_requests[i];
+            s.evaluator.decide(r).is_allow()
+        },
+    ),
+    (
+        "ward-encoded",
+        "Ward: `Evaluator::decide_encoded` (request validated and encoded beforehand)",
+        |s, i| {
+            let r = &s.encoded[i];
+            s.evaluator.decide_encoded(r).is_allow()
+        },
+    ),
+    (
+        "cedar",
+        "Cedar: `Authorizer::is_authorized(&Request, &PolicySet, &Entities)`",
+        |s, i| s.cedar.decide_allow(&s.cedar_inputs[i]),
+    ),
+    (
+        "rego-rvm",
+        "regorus RVM: `set_input(value.clone())` + `execute()`",
+        |s, i| {
+            let v = &s.rego_inputs[i];
+            s.rego.rvm_allow(v)
+        },
+    ),
+    (
+        "rego-interp",
+        "regorus interpreter: `set_input(value.clone())` + `eval_rule(\"data.ward.allow\")`",
+        |s, i| {
+            let v = &s.rego_inputs[i];
+            s.rego.interp_allow(v)
+        },
+    ),
+    (
+        "ward-json",
+        "Ward: `Evaluator::decide_json(bytes)` (parse + validate + encode + call + decision)",
+        |s, i| {
+            let j = &s.json[i];
+            s.evaluator.decide_json(j).is_allow()
+        },
+    ),
+    (
+        "cedar-json",
+        "Cedar: parse the document, build 2 `Entity`s, `Entities`, `Context`, `Request`, `is_authorized`",
+        |s, i| s.cedar.allow_json(&s.json[i]),
+    ),
+    (
+        "rego-rvm-json",
+        "regorus RVM: `Value::from_json_str` + `set_input` + `execute()`",
+        |s, i| {
+            let j = &s.json[i];
+            s.rego.rvm_allow_json(j)
+        },
+    ),
+    (
+        "rego-interp-json",
+        "regorus interpreter: `Value::from_json_str` + `set_input` + `eval_rule`",
+        |s, i| {
+            let j = &s.json[i];
+            s.rego.interp_allow_json(j)
+        },
+    ),
 ];
 
 fn path_index(key: &str) -> usize {
@@ -145,7 +177,9 @@ fn options() -> Result<Options, String> {
                     .map(|n| n.trim().parse().map_err(|e| format!("--ns: {e}")))
                     .collect::<Result<_, _>>()?
             }
-            "--rounds" => o.budget.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
+            "--rounds" => {
+                o.budget.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?
+            }
             "--out" => o.out = Some(PathBuf::from(value()?)),
             "--svg" => o.svg = Some(PathBuf::from(value()?)),
             "--json" => o.json = Some(PathBuf::from(value()?)),
@@ -381,7 +415,7 @@ struct Meta {
     quick: bool,
 }
 
-fn stat(row: &Row, key: &str) -> &Stats {
+fn stat<'a>(row: &'a Row, key: &str) -> &'a Stats {
     &row.stats[path_index(key)]
 }
 
@@ -434,7 +468,10 @@ fn render(rows: &[Row], meta: &Meta) -> String {
         let _ = writeln!(w, "**Quick mode: short budgets, indicative only.**\n");
     }
     // Machine.
-    let _ = writeln!(w, "## Machine and versions\n\n| item | value |\n| --- | --- |");
+    let _ = writeln!(
+        w,
+        "## Machine and versions\n\n| item | value |\n| --- | --- |"
+    );
     let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
     let _ = writeln!(w, "| nproc | {nproc} |");
     let _ = writeln!(w, "| CPU model | {} |", cpu_model());
@@ -770,9 +807,21 @@ fn plot(rows: &[Row], path: &Path) -> Result<(), String> {
         ("ward", "Ward (parsed request)", RGBColor(0xd6, 0x27, 0x28)),
         ("ward-json", "Ward (from JSON)", RGBColor(0xff, 0x98, 0x96)),
         ("cedar", "Cedar (prebuilt)", RGBColor(0x1f, 0x77, 0xb4)),
-        ("cedar-json", "Cedar (from JSON)", RGBColor(0xae, 0xc7, 0xe8)),
-        ("rego-rvm", "regorus RVM (prebuilt)", RGBColor(0x2c, 0xa0, 0x2c)),
-        ("rego-interp", "regorus interpreter (prebuilt)", RGBColor(0x94, 0x67, 0xbd)),
+        (
+            "cedar-json",
+            "Cedar (from JSON)",
+            RGBColor(0xae, 0xc7, 0xe8),
+        ),
+        (
+            "rego-rvm",
+            "regorus RVM (prebuilt)",
+            RGBColor(0x2c, 0xa0, 0x2c),
+        ),
+        (
+            "rego-interp",
+            "regorus interpreter (prebuilt)",
+            RGBColor(0x94, 0x67, 0xbd),
+        ),
     ];
     let max_n = rows.iter().map(|r| r.n).max().unwrap_or(10).max(10) as f64;
     let mut lo = f64::INFINITY;
@@ -822,7 +871,11 @@ fn plot(rows: &[Row], path: &Path) -> Result<(), String> {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
         chart
-            .draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, color.filled())),
+            )
             .map_err(|e| err(&e))?;
     }
     chart
