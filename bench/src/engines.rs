@@ -285,16 +285,38 @@ impl Cedar {
 pub struct Rego {
     /// The interpreter, with the policy added.
     pub engine: regorus::Engine,
-    /// The VM, with the compiled program loaded.
-    pub vm: regorus::rvm::RegoVM,
+    /// The VM, with the compiled program loaded; `None` when the RVM
+    /// cannot compile the policy (it caps a program at 65,535 instructions).
+    pub vm: Option<regorus::rvm::RegoVM>,
+    /// Why there is no VM.
+    pub vm_error: Option<String>,
 }
 
-/// Parses the Rego policy into a fresh engine.
+/// Rule text per Rego file: regorus refuses files over 1 MiB, so a large
+/// policy is split into files of the same package, as a large store would be.
+const REGO_FILE_BYTES: usize = 256 * 1024;
+
+/// Parses the Rego policy into a fresh engine, split into files of at most
+/// [`REGO_FILE_BYTES`] of rules each (the first also holds the header).
 pub fn rego_parse(text: &str) -> Result<regorus::Engine, SetupError> {
     let mut engine = regorus::Engine::new();
-    engine
-        .add_policy("ward.rego".to_owned(), text.to_owned())
-        .map_err(|e| format!("regorus refuses the policy: {e}"))?;
+    let split = text.find("\n# ").map_or(text.len(), |at| at + 1);
+    let (header, mut rest) = text.split_at(split);
+    let mut files = vec![header.to_owned()];
+    while !rest.is_empty() {
+        let mut end = rest.len().min(REGO_FILE_BYTES);
+        if end < rest.len() {
+            end = rest[..end].rfind("\n# ").map_or(rest.len(), |at| at + 1);
+        }
+        let (chunk, tail) = rest.split_at(end);
+        files.push(format!("package ward\n\nimport rego.v1\n\n{chunk}"));
+        rest = tail;
+    }
+    for (k, file) in files.into_iter().enumerate() {
+        engine
+            .add_policy(format!("ward{k}.rego"), file)
+            .map_err(|e| format!("regorus refuses the policy: {e}"))?;
+    }
     Ok(engine)
 }
 
@@ -330,10 +352,19 @@ impl Rego {
         let text = workload::rego_policy(rules);
         let engine = rego_parse(&text)?;
         let mut for_vm = engine.clone();
-        let program = rego_rvm_program(&mut for_vm)?;
-        let mut vm = regorus::rvm::RegoVM::new();
-        vm.load_program(program);
-        Ok(Rego { engine, vm })
+        let (vm, vm_error) = match rego_rvm_program(&mut for_vm) {
+            Ok(program) => {
+                let mut vm = regorus::rvm::RegoVM::new();
+                vm.load_program(program);
+                (Some(vm), None)
+            }
+            Err(e) => (None, Some(e)),
+        };
+        Ok(Rego {
+            engine,
+            vm,
+            vm_error,
+        })
     }
 
     /// The interpreter's decision on a prebuilt input (cloned: a gateway
@@ -345,8 +376,11 @@ impl Rego {
 
     /// The RVM's decision on a prebuilt input.
     pub fn rvm_allow(&mut self, input: &regorus::Value) -> bool {
-        self.vm.set_input(input.clone());
-        as_allow(self.vm.execute())
+        let Some(vm) = self.vm.as_mut() else {
+            return false;
+        };
+        vm.set_input(input.clone());
+        as_allow(vm.execute())
     }
 
     /// The interpreter's decision from JSON text.
@@ -364,8 +398,11 @@ impl Rego {
     pub fn rvm_allow_json(&mut self, json: &[u8]) -> bool {
         match rego_input(json) {
             Ok(input) => {
-                self.vm.set_input(input);
-                as_allow(self.vm.execute())
+                let Some(vm) = self.vm.as_mut() else {
+                    return false;
+                };
+                vm.set_input(input);
+                as_allow(vm.execute())
             }
             Err(_) => false,
         }

@@ -152,6 +152,9 @@ impl Suite {
             ],
             ..Agreement::default()
         };
+        if self.rego.vm.is_none() {
+            agreement.paths.retain(|p| !p.starts_with("regorus RVM"));
+        }
         for i in 0..self.requests.len() {
             let (allow, rules) =
                 workload::reference_decide(&self.universe, &self.rules, &self.requests[i]);
@@ -187,10 +190,12 @@ impl Suite {
             results.push(("regorus interpreter (prebuilt)", a, None));
             let a = self.rego.interp_allow_json(&self.json[i]);
             results.push(("regorus interpreter (JSON)", a, None));
-            let a = self.rego.rvm_allow(&self.rego_inputs[i]);
-            results.push(("regorus RVM (prebuilt)", a, None));
-            let a = self.rego.rvm_allow_json(&self.json[i]);
-            results.push(("regorus RVM (JSON)", a, None));
+            if self.rego.vm.is_some() {
+                let a = self.rego.rvm_allow(&self.rego_inputs[i]);
+                results.push(("regorus RVM (prebuilt)", a, None));
+                let a = self.rego.rvm_allow_json(&self.json[i]);
+                results.push(("regorus RVM (JSON)", a, None));
+            }
             for (path, got_allow, got_rules) in results {
                 let rules_differ = got_rules.as_ref().is_some_and(|r| *r != rules);
                 if got_allow != allow || rules_differ {

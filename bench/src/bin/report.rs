@@ -115,6 +115,7 @@ struct Row {
     setup: Setup,
     stats: Vec<Stats>,
     agreement: Agreement,
+    rvm_error: Option<String>,
 }
 
 struct Options {
@@ -357,9 +358,37 @@ fn run() -> Result<(), String> {
         );
         let setup = setup_figures(&runtime, &suite, o.quick)?;
         eprintln!("N = {n}: decision latency");
-        let cases: Vec<Case<Suite>> = PATHS.iter().map(|(_, _, c)| *c).collect();
+        // The RVM cannot compile every policy: its paths are then left out.
+        let skip = |key: &str| suite.rego.vm.is_none() && key.starts_with("rego-rvm");
+        let keep: Vec<bool> = PATHS.iter().map(|(k, _, _)| !skip(k)).collect();
+        if let Some(e) = &suite.rego.vm_error {
+            eprintln!("N = {n}: no regorus RVM: {e}");
+        }
+        let cases: Vec<Case<Suite>> = PATHS
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|((_, _, c), _)| *c)
+            .collect();
         let requests = suite.requests.len();
-        let stats = harness::measure(&mut suite, &cases, requests, &o.budget);
+        let mut measured = harness::measure(&mut suite, &cases, requests, &o.budget).into_iter();
+        let stats: Vec<Stats> = keep
+            .iter()
+            .map(|k| {
+                if *k {
+                    measured.next().unwrap_or_default()
+                } else {
+                    Stats {
+                        median: f64::NAN,
+                        p99: f64::NAN,
+                        mean: f64::NAN,
+                        amortized: f64::NAN,
+                        ..Stats::default()
+                    }
+                }
+            })
+            .collect();
+        let rvm_error = suite.rego.vm_error.clone();
         for ((key, _, _), st) in PATHS.iter().zip(&stats) {
             eprintln!(
                 "  {key:18} p50 {:>10}  p99 {:>10}  amortized {:>10}",
@@ -373,6 +402,7 @@ fn run() -> Result<(), String> {
             setup,
             stats,
             agreement,
+            rvm_error,
         });
     }
     let load_end = loadavg();
@@ -552,6 +582,17 @@ fn render(rows: &[Row], meta: &Meta) -> String {
         );
     }
 
+    for row in rows {
+        if let Some(e) = &row.rvm_error {
+            let _ = writeln!(
+                w,
+                "\nAt N = {}, regorus's RVM cannot compile the policy (`{}`): its rows are empty (—).",
+                row.n,
+                e.replace('`', "'")
+            );
+        }
+    }
+
     // Setup.
     let _ = writeln!(
         w,
@@ -570,7 +611,11 @@ fn render(rows: &[Row], meta: &Meta) -> String {
             once(&s.ward_compile),
             once(&s.cedar_parse_validate),
             once(&s.rego_parse),
-            once(&s.rego_compile),
+            if row.rvm_error.is_some() {
+                format!("fails after {}", once(&s.rego_compile))
+            } else {
+                once(&s.rego_compile)
+            },
             once(&s.load_wasm),
             once(&s.load_precompiled),
             fmt_bytes(s.wasm_bytes as f64),
@@ -791,7 +836,18 @@ fn render(rows: &[Row], meta: &Meta) -> String {
          give few samples per round, so their p99 is close to their maximum.\n\
          - Single thread, warm caches, the same 256 requests cycled.\n\
          - Ward's evaluator enforces a fuel budget (deterministic metering) on every call; \
-         Cedar and regorus run without limits.\n",
+         Cedar and regorus run without limits.\n\
+         - One process means one set of features per dependency: `cedar-policy-core` turns on \
+         `serde_json`'s `preserve_order`, so in this binary the attribute maps of Ward's \
+         `Request` are insertion-ordered hash maps (SipHash) rather than the B-tree maps a \
+         Ward-only build gets. Ward's parsed-request and JSON figures here include that cost.\n\n\
+         ## Profiling Ward\n\n\
+         `bench/examples/profile.rs` loops over one Ward path. Instruction counts do not depend \
+         on the machine's load:\n\n\
+         ```sh\ncargo build --release -p ward-bench --example profile\n\
+         valgrind --tool=callgrind --toggle-collect='ward_runtime::module::Evaluator::decide' \\\n  \
+         target/release/examples/profile ward 100 20000\n\
+         callgrind_annotate --inclusive=yes callgrind.out.*\n```\n",
         workload::DEPARTMENTS,
         workload::MODELS,
         workload::DATASETS,
@@ -848,7 +904,7 @@ fn plot(rows: &[Row], path: &Path) -> Result<(), String> {
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(80)
-        .build_cartesian_2d((1f64..max_n).log_scale(), (lo..hi).log_scale())
+        .build_cartesian_2d((0.7f64..max_n * 1.5).log_scale(), (lo..hi).log_scale())
         .map_err(|e| err(&e))?;
     chart
         .configure_mesh()
@@ -862,6 +918,7 @@ fn plot(rows: &[Row], path: &Path) -> Result<(), String> {
         let points: Vec<(f64, f64)> = rows
             .iter()
             .map(|r| (r.n as f64, stat(r, key).median))
+            .filter(|(_, m)| m.is_finite() && *m > 0.0)
             .collect();
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
