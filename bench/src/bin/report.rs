@@ -200,10 +200,10 @@ fn rss_bytes() -> f64 {
 /// The module's initial linear memory, in 64 KiB pages.
 fn memory_pages(wasm: &[u8]) -> u64 {
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
-        if let Ok(wasmparser::Payload::MemorySection(reader)) = payload {
-            for memory in reader.into_iter().flatten() {
-                return memory.initial;
-            }
+        if let Ok(wasmparser::Payload::MemorySection(reader)) = payload
+            && let Some(memory) = reader.into_iter().flatten().next()
+        {
+            return memory.initial;
         }
     }
     0
