@@ -6,8 +6,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use cedar_policy::{
-    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet,
-    RestrictedExpression, Schema, ValidationMode, Validator,
+    Authorizer, Context, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, RestrictedExpression,
+    Schema, ValidationMode, Validator,
 };
 use serde_json::Value as Json;
 use ward_compiler::program::Program;
@@ -37,11 +37,7 @@ pub struct Ward {
 pub fn ward_compile(source: (String, String)) -> Result<(Program, Vec<u8>), SetupError> {
     let compilation = ward_compiler::compile(vec![source]);
     let Some(program) = compilation.program.clone() else {
-        return Err(ward_compiler::diagnostics::render(
-            &compilation.sources,
-            &compilation.diagnostics,
-            false,
-        ));
+        return Err(ward_compiler::diagnostics::render(&compilation.sources, &compilation.diagnostics, false));
     };
     let output = ward_compiler::codegen::build(&program, &compilation.sources);
     Ok((program, output.wasm))
@@ -51,14 +47,8 @@ impl Ward {
     /// Compiles and loads the Ward rendering of `rules`.
     pub fn new(runtime: &Runtime, rules: &[Rule]) -> Result<Ward, SetupError> {
         let (program, wasm) = ward_compile(workload::ward_source(rules))?;
-        let module = runtime
-            .load(&wasm)
-            .map_err(|e| format!("the runtime refuses the module: {e}"))?;
-        Ok(Ward {
-            program,
-            wasm,
-            module,
-        })
+        let module = runtime.load(&wasm).map_err(|e| format!("the runtime refuses the module: {e}"))?;
+        Ok(Ward { program, wasm, module })
     }
 }
 
@@ -100,8 +90,7 @@ pub fn cedar_schema() -> Result<Schema, SetupError> {
 /// Parses Cedar policy text and validates it (strict) against the schema:
 /// what a deployment does before it serves.
 pub fn cedar_parse_validate(text: &str, schema: &Schema) -> Result<PolicySet, SetupError> {
-    let policies =
-        PolicySet::from_str(text).map_err(|e| format!("Cedar refuses the policies: {e:?}"))?;
+    let policies = PolicySet::from_str(text).map_err(|e| format!("Cedar refuses the policies: {e:?}"))?;
     let result = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
     if !result.validation_passed() {
         let errors: Vec<String> = result.validation_errors().map(|e| e.to_string()).collect();
@@ -127,23 +116,16 @@ fn is_level_attr(name: &str) -> bool {
 fn cedar_value(name: &str, value: &Json) -> Result<RestrictedExpression, SetupError> {
     Ok(match value {
         Json::Bool(b) => RestrictedExpression::new_bool(*b),
-        Json::Number(n) => {
-            RestrictedExpression::new_long(n.as_i64().ok_or("a non-integer number")?)
-        }
+        Json::Number(n) => RestrictedExpression::new_long(n.as_i64().ok_or("a non-integer number")?),
         Json::String(s) if is_level_attr(name) => {
             RestrictedExpression::new_long(level_of(s).ok_or("an unknown level")?)
         }
         Json::String(s) => RestrictedExpression::new_string(s.clone()),
-        Json::Array(items) => RestrictedExpression::new_set(
-            items
-                .iter()
-                .map(|v| cedar_value(name, v))
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
+        Json::Array(items) => {
+            RestrictedExpression::new_set(items.iter().map(|v| cedar_value(name, v)).collect::<Result<Vec<_>, _>>()?)
+        }
         Json::Object(map) => RestrictedExpression::new_record(
-            map.iter()
-                .map(|(k, v)| Ok((k.clone(), cedar_value(k, v)?)))
-                .collect::<Result<Vec<_>, SetupError>>()?,
+            map.iter().map(|(k, v)| Ok((k.clone(), cedar_value(k, v)?))).collect::<Result<Vec<_>, SetupError>>()?,
         )
         .map_err(|e| e.to_string())?,
         Json::Null => return Err("null".to_owned()),
@@ -154,47 +136,22 @@ impl Cedar {
     /// Parses and validates the Cedar rendering of `rules`.
     pub fn new(rules: &[Rule], schema: &Schema) -> Result<Cedar, SetupError> {
         let policies = cedar_parse_validate(&cedar_text(rules), schema)?;
-        let parse = |name: &str| {
-            EntityTypeName::from_str(name).map_err(|e| format!("type name {name}: {e}"))
-        };
+        let parse = |name: &str| EntityTypeName::from_str(name).map_err(|e| format!("type name {name}: {e}"));
         let mut types = HashMap::new();
-        for name in [
-            "User",
-            "ServiceAccount",
-            "Agent",
-            "Group",
-            "Model",
-            "Dataset",
-        ] {
+        for name in ["User", "ServiceAccount", "Agent", "Group", "Model", "Dataset"] {
             types.insert(name.to_owned(), parse(name)?);
         }
         let action_type = parse("Action")?;
         let actions = workload::ACTIONS
             .iter()
-            .map(|a| {
-                (
-                    (*a).to_owned(),
-                    EntityUid::from_type_name_and_id(action_type.clone(), EntityId::new(a)),
-                )
-            })
+            .map(|a| ((*a).to_owned(), EntityUid::from_type_name_and_id(action_type.clone(), EntityId::new(a))))
             .collect();
-        Ok(Cedar {
-            policies,
-            authorizer: Authorizer::new(),
-            types,
-            actions,
-        })
+        Ok(Cedar { policies, authorizer: Authorizer::new(), types, actions })
     }
 
     fn uid(&self, ty: &str, id: &str) -> Result<EntityUid, SetupError> {
-        let ty = self
-            .types
-            .get(ty)
-            .ok_or_else(|| format!("unknown type {ty}"))?;
-        Ok(EntityUid::from_type_name_and_id(
-            ty.clone(),
-            EntityId::new(id),
-        ))
+        let ty = self.types.get(ty).ok_or_else(|| format!("unknown type {ty}"))?;
+        Ok(EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(id)))
     }
 
     fn entity(&self, data: &ward_types::EntityData) -> Result<(EntityUid, Entity), SetupError> {
@@ -204,11 +161,7 @@ impl Cedar {
             .iter()
             .map(|(k, v)| Ok((k.clone(), cedar_value(k, v)?)))
             .collect::<Result<HashMap<_, _>, SetupError>>()?;
-        let parents = data
-            .ancestors
-            .iter()
-            .map(|a| self.uid(&a.ty, &a.id))
-            .collect::<Result<HashSet<_>, _>>()?;
+        let parents = data.ancestors.iter().map(|a| self.uid(&a.ty, &a.id)).collect::<Result<HashSet<_>, _>>()?;
         let entity = Entity::new(uid.clone(), attrs, parents).map_err(|e| e.to_string())?;
         Ok((uid, entity))
     }
@@ -219,11 +172,8 @@ impl Cedar {
     pub fn input(&self, request: &Request) -> Result<CedarInput, SetupError> {
         let (principal, p) = self.entity(&request.principal)?;
         let (resource, r) = self.entity(&request.resource)?;
-        let action = self
-            .actions
-            .get(&request.action)
-            .ok_or_else(|| format!("unknown action {}", request.action))?
-            .clone();
+        let action =
+            self.actions.get(&request.action).ok_or_else(|| format!("unknown action {}", request.action))?.clone();
         let context = Context::from_pairs(
             request
                 .context
@@ -233,33 +183,26 @@ impl Cedar {
         )
         .map_err(|e| e.to_string())?;
         let entities = Entities::from_entities([p, r], None).map_err(|e| e.to_string())?;
-        let request = cedar_policy::Request::new(principal, action, resource, context, None)
-            .map_err(|e| e.to_string())?;
+        let request =
+            cedar_policy::Request::new(principal, action, resource, context, None).map_err(|e| e.to_string())?;
         Ok(CedarInput { request, entities })
     }
 
     /// Decides prebuilt input: allow, and the determining policies' indices.
     pub fn decide(&self, input: &CedarInput) -> (bool, Vec<usize>) {
-        let response =
-            self.authorizer
-                .is_authorized(&input.request, &self.policies, &input.entities);
+        let response = self.authorizer.is_authorized(&input.request, &self.policies, &input.entities);
         let mut reasons: Vec<usize> = response
             .diagnostics()
             .reason()
             .filter_map(|id| id.to_string().strip_prefix("policy")?.parse().ok())
             .collect();
         reasons.sort_unstable();
-        (
-            response.decision() == cedar_policy::Decision::Allow,
-            reasons,
-        )
+        (response.decision() == cedar_policy::Decision::Allow, reasons)
     }
 
     /// Whether Cedar allows prebuilt input.
     pub fn decide_allow(&self, input: &CedarInput) -> bool {
-        self.authorizer
-            .is_authorized(&input.request, &self.policies, &input.entities)
-            .decision()
+        self.authorizer.is_authorized(&input.request, &self.policies, &input.entities).decision()
             == cedar_policy::Decision::Allow
     }
 
@@ -271,9 +214,7 @@ impl Cedar {
         let Ok(input) = self.input(&request) else {
             return false;
         };
-        self.authorizer
-            .is_authorized(&input.request, &self.policies, &input.entities)
-            .decision()
+        self.authorizer.is_authorized(&input.request, &self.policies, &input.entities).decision()
             == cedar_policy::Decision::Allow
     }
 }
@@ -313,26 +254,17 @@ pub fn rego_parse(text: &str) -> Result<regorus::Engine, SetupError> {
         rest = tail;
     }
     for (k, file) in files.into_iter().enumerate() {
-        engine
-            .add_policy(format!("ward{k}.rego"), file)
-            .map_err(|e| format!("regorus refuses the policy: {e}"))?;
+        engine.add_policy(format!("ward{k}.rego"), file).map_err(|e| format!("regorus refuses the policy: {e}"))?;
     }
     Ok(engine)
 }
 
 /// Compiles a parsed engine's policy for the RVM.
-pub fn rego_rvm_program(
-    engine: &mut regorus::Engine,
-) -> Result<Arc<regorus::rvm::Program>, SetupError> {
+pub fn rego_rvm_program(engine: &mut regorus::Engine) -> Result<Arc<regorus::rvm::Program>, SetupError> {
     let entry: regorus::Rc<str> = workload::REGO_ENTRY.into();
-    let compiled = engine
-        .compile_with_entrypoint(&entry)
-        .map_err(|e| format!("regorus compile: {e}"))?;
-    regorus::languages::rego::compiler::Compiler::compile_from_policy(
-        &compiled,
-        &[workload::REGO_ENTRY],
-    )
-    .map_err(|e| format!("RVM compile: {e}"))
+    let compiled = engine.compile_with_entrypoint(&entry).map_err(|e| format!("regorus compile: {e}"))?;
+    regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, &[workload::REGO_ENTRY])
+        .map_err(|e| format!("RVM compile: {e}"))
 }
 
 /// Turns a Ward request document into a regorus input value.
@@ -360,11 +292,7 @@ impl Rego {
             }
             Err(e) => (None, Some(e)),
         };
-        Ok(Rego {
-            engine,
-            vm,
-            vm_error,
-        })
+        Ok(Rego { engine, vm, vm_error })
     }
 
     /// The interpreter's decision on a prebuilt input (cloned: a gateway

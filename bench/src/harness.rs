@@ -118,12 +118,7 @@ fn run_round<S>(state: &mut S, case: Case<S>, requests: usize, budget: &Budget, 
 
 /// Measures every case, `budget.rounds` rounds, the cases interleaved
 /// within each round. Cases cycle over `requests` request indices.
-pub fn measure<S>(
-    state: &mut S,
-    cases: &[Case<S>],
-    requests: usize,
-    budget: &Budget,
-) -> Vec<Stats> {
+pub fn measure<S>(state: &mut S, cases: &[Case<S>], requests: usize, budget: &Budget) -> Vec<Stats> {
     let mut accs: Vec<Acc> = cases.iter().map(|_| Acc::default()).collect();
     for _ in 0..budget.rounds {
         for (case, acc) in cases.iter().zip(accs.iter_mut()) {
@@ -161,12 +156,7 @@ pub struct Once {
 
 /// Times `f` after one untimed run: at least `min_runs` runs, more while
 /// under `max_runs` and `max_total`.
-pub fn once<T>(
-    min_runs: usize,
-    max_runs: usize,
-    max_total: Duration,
-    mut f: impl FnMut() -> T,
-) -> Once {
+pub fn once<T>(min_runs: usize, max_runs: usize, max_total: Duration, mut f: impl FnMut() -> T) -> Once {
     black_box(f());
     let start = Instant::now();
     let mut times = Vec::new();
@@ -177,11 +167,7 @@ pub fn once<T>(
     }
     let runs = times.len();
     let times = sorted(times);
-    Once {
-        median: quantile(&times, 0.5),
-        min: times.first().copied().unwrap_or(f64::NAN),
-        runs,
-    }
+    Once { median: quantile(&times, 0.5), min: times.first().copied().unwrap_or(f64::NAN), runs }
 }
 
 /// Formats nanoseconds with a unit.

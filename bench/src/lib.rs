@@ -73,42 +73,20 @@ impl Suite {
         let universe = Universe::generate();
         let rules = workload::rules(n);
         let requests = workload::requests(&universe);
-        let json: Vec<Vec<u8>> = requests
-            .iter()
-            .map(|r| {
-                workload::request_json(&universe, r)
-                    .to_string()
-                    .into_bytes()
-            })
-            .collect();
+        let json: Vec<Vec<u8>> =
+            requests.iter().map(|r| workload::request_json(&universe, r).to_string().into_bytes()).collect();
         let ward = Ward::new(runtime, &rules)?;
         let schema = engines::cedar_schema()?;
         let cedar = Cedar::new(&rules, &schema)?;
         let rego = Rego::new(&rules)?;
-        let ward_requests = json
-            .iter()
-            .map(|j| engines::ward_request(j))
-            .collect::<Result<Vec<_>, _>>()?;
+        let ward_requests = json.iter().map(|j| engines::ward_request(j)).collect::<Result<Vec<_>, _>>()?;
         let encoded = ward_requests
             .iter()
-            .map(|r| {
-                ward.module
-                    .encode(r)
-                    .map_err(|errors| format!("Ward refuses a request: {errors:?}"))
-            })
+            .map(|r| ward.module.encode(r).map_err(|errors| format!("Ward refuses a request: {errors:?}")))
             .collect::<Result<Vec<_>, _>>()?;
-        let cedar_inputs = ward_requests
-            .iter()
-            .map(|r| cedar.input(r))
-            .collect::<Result<Vec<_>, _>>()?;
-        let rego_inputs = json
-            .iter()
-            .map(|j| engines::rego_input(j))
-            .collect::<Result<Vec<_>, _>>()?;
-        let evaluator = ward
-            .module
-            .evaluator()
-            .map_err(|e| format!("no evaluator: {e}"))?;
+        let cedar_inputs = ward_requests.iter().map(|r| cedar.input(r)).collect::<Result<Vec<_>, _>>()?;
+        let rego_inputs = json.iter().map(|j| engines::rego_input(j)).collect::<Result<Vec<_>, _>>()?;
+        let evaluator = ward.module.evaluator().map_err(|e| format!("no evaluator: {e}"))?;
         Ok(Suite {
             n,
             universe,
@@ -156,8 +134,7 @@ impl Suite {
             agreement.paths.retain(|p| !p.starts_with("regorus RVM"));
         }
         for i in 0..self.requests.len() {
-            let (allow, rules) =
-                workload::reference_decide(&self.universe, &self.rules, &self.requests[i]);
+            let (allow, rules) = workload::reference_decide(&self.universe, &self.rules, &self.requests[i]);
             if allow {
                 agreement.allow += 1;
             } else {
@@ -166,10 +143,7 @@ impl Suite {
             let mut results: Vec<(&str, bool, Option<Vec<String>>)> = Vec::new();
             let d = self.evaluator.decide(&self.ward_requests[i]);
             if !d.errors.is_empty() {
-                agreement.mismatches.push(format!(
-                    "N={} request {i}: Ward reports errors {:?}",
-                    self.n, d.errors
-                ));
+                agreement.mismatches.push(format!("N={} request {i}: Ward reports errors {:?}", self.n, d.errors));
             }
             results.push(("ward (parsed request)", d.is_allow(), Some(d.rules)));
             let d = self.evaluator.decide_encoded(&self.encoded[i]);
@@ -179,10 +153,7 @@ impl Suite {
             let d = ward_compiler::interp::decide(&self.ward.program, &self.ward_requests[i]);
             results.push(("ward interpreter", d.is_allow(), Some(d.rules)));
             let (a, reasons) = self.cedar.decide(&self.cedar_inputs[i]);
-            let mut ids: Vec<String> = reasons
-                .iter()
-                .map(|&k| workload::rule_id(k, &self.rules[k]))
-                .collect();
+            let mut ids: Vec<String> = reasons.iter().map(|&k| workload::rule_id(k, &self.rules[k])).collect();
             ids.sort();
             results.push(("cedar (prebuilt)", a, Some(ids)));
             results.push(("cedar (JSON)", self.cedar.allow_json(&self.json[i]), None));

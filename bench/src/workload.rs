@@ -33,13 +33,7 @@ pub const FAMILIES: [&str; 5] = ["llama", "mistral", "gpt", "embedder", "vision"
 /// Actions on models.
 pub const MODEL_ACTIONS: [&str; 4] = ["infer", "embed", "fine_tune", "export_weights"];
 /// Every action, models' first.
-pub const ACTIONS: [&str; 5] = [
-    "infer",
-    "embed",
-    "fine_tune",
-    "export_weights",
-    "read_dataset",
-];
+pub const ACTIONS: [&str; 5] = ["infer", "embed", "fine_tune", "export_weights", "read_dataset"];
 
 /// A small deterministic generator (SplitMix64), so that every run and
 /// every engine sees the same universe, rules and requests.
@@ -162,12 +156,9 @@ impl Universe {
                     _ => PrincipalKind::Agent,
                 };
                 let mut roles = Vec::new();
-                for (role, percent) in [
-                    ("ml-engineer", 40),
-                    ("model-owner", 25),
-                    ("data-scientist", 40),
-                    ("analyst", 30),
-                ] {
+                for (role, percent) in
+                    [("ml-engineer", 40), ("model-owner", 25), ("data-scientist", 40), ("analyst", 30)]
+                {
                     if rng.chance(percent) {
                         roles.push(role);
                     }
@@ -205,17 +196,9 @@ impl Universe {
             })
             .collect();
         let datasets = (0..DATASETS)
-            .map(|_| Dataset {
-                classification: level(&mut rng),
-                owner: rng.below(DEPARTMENTS),
-                pii: rng.chance(30),
-            })
+            .map(|_| Dataset { classification: level(&mut rng), owner: rng.below(DEPARTMENTS), pii: rng.chance(30) })
             .collect();
-        Universe {
-            principals,
-            models,
-            datasets,
-        }
+        Universe { principals, models, datasets }
     }
 }
 
@@ -293,10 +276,7 @@ pub enum Rule {
 impl Rule {
     /// Whether the rule is a forbid.
     pub fn is_forbid(&self) -> bool {
-        matches!(
-            self,
-            Rule::GuardModel { .. } | Rule::Base(Base::Risk | Base::ExportOwner | Base::Extraction)
-        )
+        matches!(self, Rule::GuardModel { .. } | Rule::Base(Base::Risk | Base::ExportOwner | Base::Extraction))
     }
 }
 
@@ -329,22 +309,10 @@ pub fn rules(n: usize) -> Vec<Rule> {
     let mut k = 0;
     while out.len() < n {
         let rule = match k % 4 {
-            0 => Rule::InferModel {
-                model: rng.below(MODELS),
-                department: rng.below(DEPARTMENTS),
-            },
-            1 => Rule::TuneModel {
-                model: rng.below(MODELS),
-                department: rng.below(DEPARTMENTS),
-            },
-            2 => Rule::GuardModel {
-                model: rng.below(MODELS),
-                threshold: 30 + rng.below(50) as i64,
-            },
-            _ => Rule::ReadDataset {
-                dataset: rng.below(DATASETS),
-                department: rng.below(DEPARTMENTS),
-            },
+            0 => Rule::InferModel { model: rng.below(MODELS), department: rng.below(DEPARTMENTS) },
+            1 => Rule::TuneModel { model: rng.below(MODELS), department: rng.below(DEPARTMENTS) },
+            2 => Rule::GuardModel { model: rng.below(MODELS), threshold: 30 + rng.below(50) as i64 },
+            _ => Rule::ReadDataset { dataset: rng.below(DATASETS), department: rng.below(DEPARTMENTS) },
         };
         out.push(rule);
         k += 1;
@@ -397,11 +365,7 @@ pub fn requests(universe: &Universe) -> Vec<GenRequest> {
                 _ => 3,
             };
             let principal = rng.below(universe.principals.len());
-            let resource = if ACTIONS[action] == "read_dataset" {
-                rng.below(DATASETS)
-            } else {
-                rng.below(MODELS)
-            };
+            let resource = if ACTIONS[action] == "read_dataset" { rng.below(DATASETS) } else { rng.below(MODELS) };
             let kind = universe.principals[principal].kind;
             let mfa_percent = match kind {
                 PrincipalKind::User => 85,
@@ -410,19 +374,14 @@ pub fn requests(universe: &Universe) -> Vec<GenRequest> {
             };
             let mfa_age_seconds = rng.chance(mfa_percent).then(|| rng.below(5400) as i64);
             let risk_score = rng.below(101) as i64;
-            let requests_last_minute = if rng.chance(6) {
-                601 + rng.below(2000) as i64
-            } else {
-                rng.below(601) as i64
-            };
+            let requests_last_minute = if rng.chance(6) { 601 + rng.below(2000) as i64 } else { rng.below(601) as i64 };
             let zone = match rng.below(10) {
                 0..=6 => 0,
                 7..=8 => 1,
                 _ => 2,
             };
             let mtls = rng.chance(85);
-            let training_data =
-                (ACTIONS[action] == "fine_tune").then(|| (rng.below(LEVELS.len()), rng.chance(30)));
+            let training_data = (ACTIONS[action] == "fine_tune").then(|| (rng.below(LEVELS.len()), rng.chance(30)));
             GenRequest {
                 principal,
                 action,
@@ -449,11 +408,7 @@ pub fn request_json(universe: &Universe, r: &GenRequest) -> Value {
     if let (Some(age), Some(map)) = (r.mfa_age_seconds, attributes.as_object_mut()) {
         map.insert("mfa_age_seconds".to_owned(), json!(age));
     }
-    let ancestors: Vec<Value> = p
-        .groups
-        .iter()
-        .map(|g| json!({"type": "Group", "id": g}))
-        .collect();
+    let ancestors: Vec<Value> = p.groups.iter().map(|g| json!({"type": "Group", "id": g})).collect();
     let resource = if r.on_dataset() {
         let d = &universe.datasets[r.resource];
         json!({"type": "Dataset", "id": format!("ds{}", r.resource), "attributes": {
@@ -476,10 +431,7 @@ pub fn request_json(universe: &Universe, r: &GenRequest) -> Value {
         "mtls": r.mtls,
     });
     if let (Some((level, pii)), Some(map)) = (r.training_data, context.as_object_mut()) {
-        map.insert(
-            "training_data".to_owned(),
-            json!({"classification": LEVELS[level], "pii": pii}),
-        );
+        map.insert("training_data".to_owned(), json!({"classification": LEVELS[level], "pii": pii}));
     }
     json!({
         "principal": {"type": p.kind.type_name(), "id": p.id, "attributes": attributes, "ancestors": ancestors},
@@ -492,11 +444,7 @@ pub fn request_json(universe: &Universe, r: &GenRequest) -> Value {
 /// The ids of the rules that determine the decision, sorted, and whether
 /// it is an allow: the plain-Rust reference semantics (deny overrides,
 /// default deny).
-pub fn reference_decide(
-    universe: &Universe,
-    rules: &[Rule],
-    r: &GenRequest,
-) -> (bool, Vec<String>) {
+pub fn reference_decide(universe: &Universe, rules: &[Rule], r: &GenRequest) -> (bool, Vec<String>) {
     let mut permits = Vec::new();
     let mut forbids = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
@@ -529,24 +477,19 @@ fn applies(universe: &Universe, rule: &Rule, r: &GenRequest) -> bool {
     match *rule {
         Rule::Base(Base::Infer) => {
             matches!(action, "infer" | "embed")
-                && model.is_some_and(|m| {
-                    r.mfa_age_seconds.is_some_and(|a| a <= 3600) && p.clearance >= m.tier && r.mtls
-                })
+                && model
+                    .is_some_and(|m| r.mfa_age_seconds.is_some_and(|a| a <= 3600) && p.clearance >= m.tier && r.mtls)
         }
         Rule::Base(Base::FineTune) => {
             action == "fine_tune"
                 && model.is_some_and(|m| {
-                    has_role("ml-engineer")
-                        && p.clearance >= m.tier
-                        && r.training_data.is_some_and(|(_, pii)| !pii)
+                    has_role("ml-engineer") && p.clearance >= m.tier && r.training_data.is_some_and(|(_, pii)| !pii)
                 })
         }
         Rule::Base(Base::ReadDataset) => {
             action == "read_dataset"
                 && dataset.is_some_and(|d| {
-                    r.zone == 0
-                        && p.clearance >= d.classification
-                        && (!d.pii || r.mfa_age_seconds.is_some())
+                    r.zone == 0 && p.clearance >= d.classification && (!d.pii || r.mfa_age_seconds.is_some())
                 })
         }
         Rule::Base(Base::ExportWeights) => {
@@ -558,14 +501,10 @@ fn applies(universe: &Universe, rule: &Rule, r: &GenRequest) -> bool {
         }
         Rule::Base(Base::Risk) => r.risk_score > 80,
         Rule::Base(Base::ExportOwner) => {
-            action == "export_weights"
-                && model.is_some_and(|m| !(has_role("model-owner") && p.department == m.owner))
+            action == "export_weights" && model.is_some_and(|m| !(has_role("model-owner") && p.department == m.owner))
         }
         Rule::Base(Base::Extraction) => r.requests_last_minute > 600,
-        Rule::InferModel {
-            model: id,
-            department,
-        } => {
+        Rule::InferModel { model: id, department } => {
             action == "infer"
                 && !r.on_dataset()
                 && r.resource == id
@@ -574,25 +513,15 @@ fn applies(universe: &Universe, rule: &Rule, r: &GenRequest) -> bool {
                 && r.mtls
                 && p.clearance >= universe.models[id].tier
         }
-        Rule::TuneModel {
-            model: id,
-            department,
-        } => {
+        Rule::TuneModel { model: id, department } => {
             action == "fine_tune"
                 && r.resource == id
                 && p.groups.contains(&"data-science")
                 && p.department == department
-                && r.training_data
-                    .is_some_and(|(level, pii)| !pii && level <= p.clearance)
+                && r.training_data.is_some_and(|(level, pii)| !pii && level <= p.clearance)
         }
-        Rule::GuardModel {
-            model: id,
-            threshold,
-        } => !r.on_dataset() && r.resource == id && r.risk_score > threshold,
-        Rule::ReadDataset {
-            dataset: id,
-            department,
-        } => {
+        Rule::GuardModel { model: id, threshold } => !r.on_dataset() && r.resource == id && r.risk_score > threshold,
+        Rule::ReadDataset { dataset: id, department } => {
             r.on_dataset()
                 && r.resource == id
                 && p.department == department
@@ -799,10 +728,8 @@ lv := {"public": 0, "internal": 1, "confidential": 2, "restricted": 3}
             )],
             Rule::Base(Base::Risk) => vec![("forbid", vec![format!("{c}.risk_score > 80")])],
             Rule::Base(Base::ExportOwner) => {
-                let head = vec![
-                    "input.action == \"export_weights\"".to_owned(),
-                    "input.resource.type == \"Model\"".into(),
-                ];
+                let head =
+                    vec!["input.action == \"export_weights\"".to_owned(), "input.resource.type == \"Model\"".into()];
                 let mut a = head.clone();
                 a.push(format!("not \"model-owner\" in {p}.roles"));
                 let mut b = head;
@@ -830,8 +757,7 @@ lv := {"public": 0, "internal": 1, "confidential": 2, "restricted": 3}
                     format!("input.resource.id == \"m{model}\""),
                     "input.resource.type == \"Model\"".into(),
                     "input.action == \"fine_tune\"".into(),
-                    "{\"type\": \"Group\", \"id\": \"data-science\"} in input.principal.ancestors"
-                        .into(),
+                    "{\"type\": \"Group\", \"id\": \"data-science\"} in input.principal.ancestors".into(),
                     format!("{p}.department == \"d{department}\""),
                     format!("{c}.training_data.pii == false"),
                     format!("lv[{c}.training_data.classification] <= lv[{p}.clearance]"),
@@ -842,15 +768,11 @@ lv := {"public": 0, "internal": 1, "confidential": 2, "restricted": 3}
                 vec![
                     format!("input.resource.id == \"m{model}\""),
                     "input.resource.type == \"Model\"".into(),
-                    "input.action in {\"infer\", \"embed\", \"fine_tune\", \"export_weights\"}"
-                        .into(),
+                    "input.action in {\"infer\", \"embed\", \"fine_tune\", \"export_weights\"}".into(),
                     format!("{c}.risk_score > {threshold}"),
                 ],
             )],
-            Rule::ReadDataset {
-                dataset,
-                department,
-            } => vec![(
+            Rule::ReadDataset { dataset, department } => vec![(
                 "permit",
                 vec![
                     format!("input.resource.id == \"ds{dataset}\""),

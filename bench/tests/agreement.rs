@@ -12,10 +12,7 @@ fn engines_agree_at_small_rule_counts() -> Result<(), String> {
         let agreement = suite.check_agreement();
         if !agreement.mismatches.is_empty() {
             let shown: Vec<&String> = agreement.mismatches.iter().take(20).collect();
-            return Err(format!(
-                "{} disagreements at N={n}:\n{shown:#?}",
-                agreement.mismatches.len()
-            ));
+            return Err(format!("{} disagreements at N={n}:\n{shown:#?}", agreement.mismatches.len()));
         }
         // Both outcomes occur, so agreement is not trivial.
         if agreement.allow == 0 || agreement.deny == 0 {

@@ -20,72 +20,42 @@ use ward_runtime::Runtime;
 
 /// The decision paths timed, in table order.
 const PATHS: [(&str, &str, Case<Suite>); 9] = [
-    (
-        "ward",
-        "Ward: `Evaluator::decide(&Request)` (encode + call + decision)",
-        |s, i| {
-            let r = &s.ward_requests[i];
-            s.evaluator.decide(r).is_allow()
-        },
-    ),
-    (
-        "ward-encoded",
-        "Ward: `Evaluator::decide_encoded` (request validated and encoded beforehand)",
-        |s, i| {
-            let r = &s.encoded[i];
-            s.evaluator.decide_encoded(r).is_allow()
-        },
-    ),
-    (
-        "cedar",
-        "Cedar: `Authorizer::is_authorized(&Request, &PolicySet, &Entities)`",
-        |s, i| s.cedar.decide_allow(&s.cedar_inputs[i]),
-    ),
-    (
-        "rego-rvm",
-        "regorus RVM: `set_input(value.clone())` + `execute()`",
-        |s, i| {
-            let v = &s.rego_inputs[i];
-            s.rego.rvm_allow(v)
-        },
-    ),
-    (
-        "rego-interp",
-        "regorus interpreter: `set_input(value.clone())` + `eval_rule(\"data.ward.allow\")`",
-        |s, i| {
-            let v = &s.rego_inputs[i];
-            s.rego.interp_allow(v)
-        },
-    ),
-    (
-        "ward-json",
-        "Ward: `Evaluator::decide_json(bytes)` (parse + validate + encode + call + decision)",
-        |s, i| {
-            let j = &s.json[i];
-            s.evaluator.decide_json(j).is_allow()
-        },
-    ),
+    ("ward", "Ward: `Evaluator::decide(&Request)` (encode + call + decision)", |s, i| {
+        let r = &s.ward_requests[i];
+        s.evaluator.decide(r).is_allow()
+    }),
+    ("ward-encoded", "Ward: `Evaluator::decide_encoded` (request validated and encoded beforehand)", |s, i| {
+        let r = &s.encoded[i];
+        s.evaluator.decide_encoded(r).is_allow()
+    }),
+    ("cedar", "Cedar: `Authorizer::is_authorized(&Request, &PolicySet, &Entities)`", |s, i| {
+        s.cedar.decide_allow(&s.cedar_inputs[i])
+    }),
+    ("rego-rvm", "regorus RVM: `set_input(value.clone())` + `execute()`", |s, i| {
+        let v = &s.rego_inputs[i];
+        s.rego.rvm_allow(v)
+    }),
+    ("rego-interp", "regorus interpreter: `set_input(value.clone())` + `eval_rule(\"data.ward.allow\")`", |s, i| {
+        let v = &s.rego_inputs[i];
+        s.rego.interp_allow(v)
+    }),
+    ("ward-json", "Ward: `Evaluator::decide_json(bytes)` (parse + validate + encode + call + decision)", |s, i| {
+        let j = &s.json[i];
+        s.evaluator.decide_json(j).is_allow()
+    }),
     (
         "cedar-json",
         "Cedar: parse the document, build 2 `Entity`s, `Entities`, `Context`, `Request`, `is_authorized`",
         |s, i| s.cedar.allow_json(&s.json[i]),
     ),
-    (
-        "rego-rvm-json",
-        "regorus RVM: `Value::from_json_str` + `set_input` + `execute()`",
-        |s, i| {
-            let j = &s.json[i];
-            s.rego.rvm_allow_json(j)
-        },
-    ),
-    (
-        "rego-interp-json",
-        "regorus interpreter: `Value::from_json_str` + `set_input` + `eval_rule`",
-        |s, i| {
-            let j = &s.json[i];
-            s.rego.interp_allow_json(j)
-        },
-    ),
+    ("rego-rvm-json", "regorus RVM: `Value::from_json_str` + `set_input` + `execute()`", |s, i| {
+        let j = &s.json[i];
+        s.rego.rvm_allow_json(j)
+    }),
+    ("rego-interp-json", "regorus interpreter: `Value::from_json_str` + `set_input` + `eval_rule`", |s, i| {
+        let j = &s.json[i];
+        s.rego.interp_allow_json(j)
+    }),
 ];
 
 fn path_index(key: &str) -> usize {
@@ -128,21 +98,14 @@ struct Options {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 fn options() -> Result<Options, String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let mut o = Options {
-        ns: if quick {
-            vec![1, 10, 100]
-        } else {
-            vec![1, 10, 100, 1_000, 10_000]
-        },
+        ns: if quick { vec![1, 10, 100] } else { vec![1, 10, 100, 1_000, 10_000] },
         budget: if quick {
             Budget {
                 rounds: 2,
@@ -178,9 +141,7 @@ fn options() -> Result<Options, String> {
                     .map(|n| n.trim().parse().map_err(|e| format!("--ns: {e}")))
                     .collect::<Result<_, _>>()?
             }
-            "--rounds" => {
-                o.budget.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?
-            }
+            "--rounds" => o.budget.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
             "--out" => o.out = Some(PathBuf::from(value()?)),
             "--svg" => o.svg = Some(PathBuf::from(value()?)),
             "--json" => o.json = Some(PathBuf::from(value()?)),
@@ -226,40 +187,29 @@ fn setup_figures(runtime: &Runtime, suite: &Suite, quick: bool) -> Result<Setup,
     let schema = engines::cedar_schema()?;
     let cedar_text = engines::cedar_text(&suite.rules);
     s.cedar_text_bytes = cedar_text.len();
-    s.cedar_parse_validate = harness::once(min_runs, max_runs, max_total, || {
-        engines::cedar_parse_validate(&cedar_text, &schema).is_ok()
-    });
+    s.cedar_parse_validate =
+        harness::once(min_runs, max_runs, max_total, || engines::cedar_parse_validate(&cedar_text, &schema).is_ok());
     let rego_text = workload::rego_policy(&suite.rules);
     s.rego_text_bytes = rego_text.len();
-    s.rego_parse = harness::once(min_runs, max_runs, max_total, || {
-        engines::rego_parse(&rego_text).is_ok()
-    });
+    s.rego_parse = harness::once(min_runs, max_runs, max_total, || engines::rego_parse(&rego_text).is_ok());
     s.rego_compile = harness::once(min_runs, max_runs, max_total, || {
-        engines::rego_parse(&rego_text)
-            .and_then(|mut e| engines::rego_rvm_program(&mut e))
-            .is_ok()
+        engines::rego_parse(&rego_text).and_then(|mut e| engines::rego_rvm_program(&mut e)).is_ok()
     });
     let wasm = &suite.ward.wasm;
     s.wasm_bytes = wasm.len();
     s.memory_pages = memory_pages(wasm);
     s.load_wasm = harness::once(min_runs, max_runs, max_total, || runtime.load(wasm).is_ok());
-    let artifact = runtime
-        .precompile(wasm)
-        .map_err(|e| format!("precompile: {e}"))?;
+    let artifact = runtime.precompile(wasm).map_err(|e| format!("precompile: {e}"))?;
     s.precompiled_bytes = artifact.len();
-    s.load_precompiled = harness::once(min_runs.max(5), max_runs.max(20), max_total, || {
-        runtime.load_precompiled(&artifact).is_ok()
-    });
+    s.load_precompiled =
+        harness::once(min_runs.max(5), max_runs.max(20), max_total, || runtime.load_precompiled(&artifact).is_ok());
     // Memory: resident growth over many evaluators, each of which has
     // decided one request (its instance exists and has run).
     let count = if quick { 20 } else { 200 };
     let before = rss_bytes();
     let mut evaluators = Vec::with_capacity(count);
     for k in 0..count {
-        let mut e = suite
-            .module()
-            .evaluator()
-            .map_err(|e| format!("evaluator: {e}"))?;
+        let mut e = suite.module().evaluator().map_err(|e| format!("evaluator: {e}"))?;
         e.decide(&suite.ward_requests[k % suite.ward_requests.len()]);
         evaluators.push(e);
     }
@@ -364,12 +314,7 @@ fn run() -> Result<(), String> {
         if let Some(e) = &suite.rego.vm_error {
             eprintln!("N = {n}: no regorus RVM: {e}");
         }
-        let cases: Vec<Case<Suite>> = PATHS
-            .iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|((_, _, c), _)| *c)
-            .collect();
+        let cases: Vec<Case<Suite>> = PATHS.iter().zip(&keep).filter(|(_, k)| **k).map(|((_, _, c), _)| *c).collect();
         let requests = suite.requests.len();
         let mut measured = harness::measure(&mut suite, &cases, requests, &o.budget).into_iter();
         let stats: Vec<Stats> = keep
@@ -378,13 +323,7 @@ fn run() -> Result<(), String> {
                 if *k {
                     measured.next().unwrap_or_default()
                 } else {
-                    Stats {
-                        median: f64::NAN,
-                        p99: f64::NAN,
-                        mean: f64::NAN,
-                        amortized: f64::NAN,
-                        ..Stats::default()
-                    }
+                    Stats { median: f64::NAN, p99: f64::NAN, mean: f64::NAN, amortized: f64::NAN, ..Stats::default() }
                 }
             })
             .collect();
@@ -397,24 +336,11 @@ fn run() -> Result<(), String> {
                 fmt_ns(st.amortized)
             );
         }
-        rows.push(Row {
-            n,
-            setup,
-            stats,
-            agreement,
-            rvm_error,
-        });
+        rows.push(Row { n, setup, stats, agreement, rvm_error });
     }
     let load_end = loadavg();
     let elapsed = started.elapsed();
-    let meta = Meta {
-        overhead,
-        load_start,
-        load_end,
-        elapsed,
-        budget: o.budget,
-        quick: o.quick,
-    };
+    let meta = Meta { overhead, load_start, load_end, elapsed, budget: o.budget, quick: o.quick };
     let markdown = render(&rows, &meta);
     match &o.out {
         Some(p) if p.as_os_str() != "-" => {
@@ -498,18 +424,11 @@ fn render(rows: &[Row], meta: &Meta) -> String {
         let _ = writeln!(w, "**Quick mode: short budgets, indicative only.**\n");
     }
     // Machine.
-    let _ = writeln!(
-        w,
-        "## Machine and versions\n\n| item | value |\n| --- | --- |"
-    );
+    let _ = writeln!(w, "## Machine and versions\n\n| item | value |\n| --- | --- |");
     let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
     let _ = writeln!(w, "| nproc | {nproc} |");
     let _ = writeln!(w, "| CPU model | {} |", cpu_model());
-    let _ = writeln!(
-        w,
-        "| load average (1/5/15 min) at start / end | {} / {} |",
-        meta.load_start, meta.load_end
-    );
+    let _ = writeln!(w, "| load average (1/5/15 min) at start / end | {} / {} |", meta.load_start, meta.load_end);
     let _ = writeln!(w, "| rustc | {} |", command_output("rustc", &["--version"]));
     for name in ["cedar-policy", "regorus", "wasmtime"] {
         let _ = writeln!(w, "| {name} | {} |", locked_version(name));
@@ -624,10 +543,7 @@ fn render(rows: &[Row], meta: &Meta) -> String {
             fmt_bytes(s.rss_per_evaluator),
         );
     }
-    let _ = writeln!(
-        w,
-        "\n| N | Ward source | Cedar policy text | Rego text |\n| --- | --- | --- | --- |"
-    );
+    let _ = writeln!(w, "\n| N | Ward source | Cedar policy text | Rego text |\n| --- | --- | --- | --- |");
     for row in rows {
         let s = &row.setup;
         let _ = writeln!(
@@ -691,13 +607,7 @@ fn render(rows: &[Row], meta: &Meta) -> String {
     }
     for row in rows {
         let m = stat(row, "ward-json").median;
-        let _ = writeln!(
-            w,
-            "| p50 from JSON ≤ 1.5 µs, N = {} | {} | {} |",
-            row.n,
-            fmt_ns(m),
-            yes(m <= 1500.0)
-        );
+        let _ = writeln!(w, "| p50 from JSON ≤ 1.5 µs, N = {} | {} | {} |", row.n, fmt_ns(m), yes(m <= 1500.0));
     }
     if let Some(big) = rows.iter().max_by_key(|r| r.n) {
         let c = big.setup.ward_compile.median;
@@ -722,13 +632,7 @@ fn render(rows: &[Row], meta: &Meta) -> String {
     }
     for row in rows {
         let l = row.setup.load_precompiled.median;
-        let _ = writeln!(
-            w,
-            "| load a precompiled module ≤ 10 ms, N = {} | {} | {} |",
-            row.n,
-            fmt_ns(l),
-            yes(l <= 1e7)
-        );
+        let _ = writeln!(w, "| load a precompiled module ≤ 10 ms, N = {} | {} | {} |", row.n, fmt_ns(l), yes(l <= 1e7));
     }
 
     // Agreement.
@@ -863,21 +767,9 @@ fn plot(rows: &[Row], path: &Path) -> Result<(), String> {
         ("ward", "Ward (parsed request)", RGBColor(0xd6, 0x27, 0x28)),
         ("ward-json", "Ward (from JSON)", RGBColor(0xff, 0x98, 0x96)),
         ("cedar", "Cedar (prebuilt)", RGBColor(0x1f, 0x77, 0xb4)),
-        (
-            "cedar-json",
-            "Cedar (from JSON)",
-            RGBColor(0xae, 0xc7, 0xe8),
-        ),
-        (
-            "rego-rvm",
-            "regorus RVM (prebuilt)",
-            RGBColor(0x2c, 0xa0, 0x2c),
-        ),
-        (
-            "rego-interp",
-            "regorus interpreter (prebuilt)",
-            RGBColor(0x94, 0x67, 0xbd),
-        ),
+        ("cedar-json", "Cedar (from JSON)", RGBColor(0xae, 0xc7, 0xe8)),
+        ("rego-rvm", "regorus RVM (prebuilt)", RGBColor(0x2c, 0xa0, 0x2c)),
+        ("rego-interp", "regorus interpreter (prebuilt)", RGBColor(0x94, 0x67, 0xbd)),
     ];
     let max_n = rows.iter().map(|r| r.n).max().unwrap_or(10).max(10) as f64;
     let mut lo = f64::INFINITY;
@@ -897,10 +789,7 @@ fn plot(rows: &[Row], path: &Path) -> Result<(), String> {
     let root = SVGBackend::new(path, (900, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Time per decision (median) vs number of rules",
-            ("sans-serif", 20),
-        )
+        .caption("Time per decision (median) vs number of rules", ("sans-serif", 20))
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(80)
@@ -915,25 +804,14 @@ fn plot(rows: &[Row], path: &Path) -> Result<(), String> {
         .draw()
         .map_err(|e| err(&e))?;
     for (key, label, color) in series {
-        let points: Vec<(f64, f64)> = rows
-            .iter()
-            .map(|r| (r.n as f64, stat(r, key).median))
-            .filter(|(_, m)| m.is_finite() && *m > 0.0)
-            .collect();
+        let points: Vec<(f64, f64)> =
+            rows.iter().map(|r| (r.n as f64, stat(r, key).median)).filter(|(_, m)| m.is_finite() && *m > 0.0).collect();
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
             .map_err(|e| err(&e))?
             .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
-        chart
-            .draw_series(
-                points
-                    .into_iter()
-                    .map(|p| Circle::new(p, 3, color.filled())),
-            )
-            .map_err(|e| err(&e))?;
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled()))).map_err(|e| err(&e))?;
     }
     chart
         .configure_series_labels()
