@@ -174,19 +174,7 @@ impl<'a> Checker<'a> {
         }
         let mut seen: Vec<&ast::Ident> = Vec::new();
         for value in values {
-            if let Some(first) = seen.iter().find(|v| v.name == value.name) {
-                self.error(
-                    Diagnostic::new(
-                        Code::DuplicateDeclaration,
-                        value.span,
-                        format!("duplicate value `{}`", value.name),
-                    )
-                    .label("declared again here")
-                    .related(first.span, "first declared here"),
-                );
-            } else {
-                seen.push(value);
-            }
+            self.is_duplicate(&mut seen, value, "value");
         }
         if values.is_empty() {
             let kind = if ordered { "level" } else { "enum" };
@@ -335,17 +323,7 @@ impl<'a> Checker<'a> {
             let mut params = Vec::new();
             let mut seen: Vec<&ast::Ident> = Vec::new();
             for param in &decl.params {
-                if let Some(first) = seen.iter().find(|p| p.name == param.name.name) {
-                    self.error(
-                        Diagnostic::new(
-                            Code::DuplicateDeclaration,
-                            param.name.span,
-                            format!("duplicate parameter `{}`", param.name.name),
-                        )
-                        .related(first.span, "first declared here"),
-                    );
-                }
-                seen.push(&param.name);
+                self.is_duplicate(&mut seen, &param.name, "parameter");
                 let ty = self.resolve_type(file, &param.ty);
                 let var = self.fresh_var();
                 params.push((param.name.name.clone(), var, ty));
@@ -427,6 +405,19 @@ impl<'a> Checker<'a> {
         out
     }
 
+    /// Reports `name` when `seen` already holds it; otherwise records it.
+    fn is_duplicate<'n>(&mut self, seen: &mut Vec<&'n ast::Ident>, name: &'n ast::Ident, what: &str) -> bool {
+        if let Some(first) = seen.iter().find(|p| p.name == name.name) {
+            self.error(
+                Diagnostic::new(Code::DuplicateDeclaration, name.span, format!("duplicate {what} `{}`", name.name))
+                    .related(first.span, "first declared here"),
+            );
+            return true;
+        }
+        seen.push(name);
+        false
+    }
+
     fn resolve_obligation(&mut self, file: usize, decl: &ast::ObligationDecl) {
         let Some(Symbol::Obligation(id)) = self.lookup(file, &decl.name.name) else { return };
         if self.obligations[id.0 as usize].span != decl.name.span {
@@ -435,18 +426,9 @@ impl<'a> Checker<'a> {
         let mut params: Vec<(String, Type)> = Vec::new();
         let mut seen: Vec<&ast::Ident> = Vec::new();
         for param in &decl.params {
-            if let Some(first) = seen.iter().find(|p| p.name == param.name.name) {
-                self.error(
-                    Diagnostic::new(
-                        Code::DuplicateDeclaration,
-                        param.name.span,
-                        format!("duplicate parameter `{}`", param.name.name),
-                    )
-                    .related(first.span, "first declared here"),
-                );
+            if self.is_duplicate(&mut seen, &param.name, "parameter") {
                 continue;
             }
-            seen.push(&param.name);
             if let Some(ty) = self.resolve_type(file, &param.ty) {
                 if !obligation_param_type(&ty) {
                     self.error(
