@@ -11,6 +11,7 @@ mod eval;
 mod explain;
 mod output;
 mod sources;
+mod test;
 
 use std::process::ExitCode;
 
@@ -54,6 +55,36 @@ enum Command {
     Build(BuildArgs),
     /// Decide a request against a policy or a decision module and print the decision.
     Eval(EvalArgs),
+    /// Run the `test` blocks of a program through its compiled module and the interpreter.
+    Test(TestArgs),
+}
+
+/// Arguments of `ward test`.
+#[derive(Debug, Args)]
+struct TestArgs {
+    /// Policy and test files or folders, compiled together as one program.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<std::path::PathBuf>,
+
+    /// Run only the tests whose name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+
+    /// How to print results: one line per test, or a JSON report on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
+    /// Also write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<std::path::PathBuf>,
+
+    /// Print, for every rule, how many tests it decided, and the rules no test exercises.
+    #[arg(long)]
+    coverage: bool,
+
+    /// Fail when fewer than this percentage of rules decide at least one test.
+    #[arg(long, value_name = "PERCENT")]
+    min_coverage: Option<f64>,
 }
 
 /// Arguments of `ward build`.
@@ -85,12 +116,12 @@ struct CheckArgs {
     format: Format,
 }
 
-/// How `ward check` prints diagnostics.
+/// How `ward check` and `ward test` print their results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
-    /// Source excerpts with labels on standard error, then a summary.
+    /// For people: diagnostics with source excerpts, one line per test.
     Human,
-    /// A JSON array of diagnostics on standard output.
+    /// JSON on standard output: an array of diagnostics, or a test report.
     Json,
 }
 
@@ -138,6 +169,15 @@ fn main() -> ExitCode {
             Some(module) => eval::run_module(module, &args.request),
             None => eval::run(&args.policy, &args.request, color),
         },
+        Command::Test(args) => test::run(&test::Options {
+            paths: &args.paths,
+            filter: args.filter.as_deref(),
+            format: args.format,
+            junit: args.junit.as_deref(),
+            coverage: args.coverage,
+            min_coverage: args.min_coverage,
+            color,
+        }),
     };
     match result {
         Ok(code) => code,

@@ -14,6 +14,7 @@ pub mod program;
 pub mod span;
 pub mod stdlib;
 pub mod syntax;
+pub mod testing;
 
 use diagnostics::Diagnostic;
 use program::Program;

@@ -7,6 +7,7 @@
 mod decls;
 mod expr;
 mod rules;
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -85,6 +86,7 @@ pub fn check(sources: &SourceMap, files: &[(FileId, ast::File)]) -> (Option<Prog
     checker.resolve_declarations();
     checker.check_defs();
     checker.check_rules();
+    checker.check_tests();
     checker.finish()
 }
 
@@ -148,6 +150,7 @@ struct Checker<'a> {
     aliases: Vec<AliasSlot<'a>>,
     defs: Vec<DefSlot<'a>>,
     rules: Vec<Rule>,
+    tests: Vec<crate::program::TestCase>,
     /// Where each entity type, action and obligation was declared, for
     /// program-wide uniqueness.
     entity_decls: HashMap<String, Span>,
@@ -182,6 +185,7 @@ impl<'a> Checker<'a> {
             aliases: Vec::new(),
             defs: Vec::new(),
             rules: Vec::new(),
+            tests: Vec::new(),
             entity_decls: HashMap::new(),
             action_decls: HashMap::new(),
             obligation_decls: HashMap::new(),
@@ -224,6 +228,7 @@ impl<'a> Checker<'a> {
             obligations: std::mem::take(&mut self.obligations),
             defs,
             rules: std::mem::take(&mut self.rules),
+            tests: std::mem::take(&mut self.tests),
         });
         (program, self.diags)
     }
