@@ -60,7 +60,7 @@ fn load_stdlib(sources: &mut SourceMap, parsed: &mut Vec<(FileId, ast::File)>, d
             let package = stdlib_package(text);
             if wanted.iter().any(|w| Some(w.as_str()) == package) {
                 loaded.push(name);
-                let id = sources.add(format!("<stdlib>/{name}"), *text);
+                let id = sources.add(format!("{}{name}", crate::stdlib::PREFIX), *text);
                 let result = parser::parse(id, &sources.get(id).text);
                 diagnostics.extend(result.diagnostics);
                 parsed.push((id, result.file));

@@ -125,7 +125,11 @@ impl<'a> Checker<'a> {
             self.fixture(&mut fixtures, &package, &name);
         }
         let mut names: HashMap<String, Span> = HashMap::new();
-        for (file, (_, parsed)) in files.iter().enumerate() {
+        for (file, (file_id, parsed)) in files.iter().enumerate() {
+            // A library's own tests are not its importers' tests.
+            if self.sources.get(*file_id).name.starts_with(crate::stdlib::PREFIX) {
+                continue;
+            }
             for item in &parsed.items {
                 let ast::Item::Test(decl) = item else { continue };
                 if let Some(first) = names.get(&decl.name.value) {
