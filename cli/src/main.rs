@@ -9,6 +9,7 @@ mod check;
 mod engine;
 mod eval;
 mod explain;
+mod init;
 mod output;
 mod sources;
 mod test;
@@ -57,6 +58,16 @@ enum Command {
     Eval(EvalArgs),
     /// Run the `test` blocks of a program through its compiled module and the interpreter.
     Test(TestArgs),
+    /// Create a policy project: a schema, rules, tests and a CI script.
+    Init(InitArgs),
+}
+
+/// Arguments of `ward init`.
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// The directory to create; its name becomes the package name.
+    #[arg(value_name = "NAME")]
+    dir: std::path::PathBuf,
 }
 
 /// Arguments of `ward test`.
@@ -169,6 +180,7 @@ fn main() -> ExitCode {
             Some(module) => eval::run_module(module, &args.request),
             None => eval::run(&args.policy, &args.request, color),
         },
+        Command::Init(args) => init::run(&args.dir),
         Command::Test(args) => test::run(&test::Options {
             paths: &args.paths,
             filter: args.filter.as_deref(),

@@ -220,3 +220,30 @@ fn tests_do_not_change_the_built_module() {
     let (a, b) = (read("alone.wasm"), read("with.wasm"));
     assert!(a == b, "tests and fixtures change nothing in the module's code or manifest");
 }
+
+#[test]
+fn init_scaffolds_a_project_that_checks_and_passes_its_tests() {
+    let parent = project("init", &[]);
+    std::fs::create_dir_all(&parent).expect("create dir");
+    let run = ward(&parent, &["init", "acme-gateway"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("package `acme_gateway`"), "{}", run.stdout);
+    let dir = parent.join("acme-gateway");
+    for file in ["policy/schema.ward", "policy/rules.ward", "tests/rules.ward", "README.md", "ci.sh"] {
+        assert!(dir.join(file).is_file(), "{file} is created");
+    }
+    let check = ward(&dir, &["check", "."]);
+    assert_eq!(check.status, 0, "{}", check.stderr);
+    assert!(check.stderr.contains("0 errors, 0 warnings"), "{}", check.stderr);
+    let test = ward(&dir, &["test", ".", "--min-coverage", "100"]);
+    assert_eq!(test.status, 0, "{}\n{}", test.stdout, test.stderr);
+    assert!(test.stdout.trim_end().ends_with("5 passed, 0 failed"), "{}", test.stdout);
+    let ci = std::fs::read_to_string(dir.join("ci.sh")).expect("ci.sh");
+    for command in ["check .", "fmt --check .", "test . --min-coverage 100"] {
+        assert!(ci.contains(command), "ci.sh runs `ward {command}`");
+    }
+
+    let again = ward(&parent, &["init", "acme-gateway"]);
+    assert_eq!(again.status, 1);
+    assert!(again.stderr.contains("already exists and is not empty"), "{}", again.stderr);
+}
