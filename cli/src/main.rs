@@ -6,6 +6,7 @@
 
 mod build;
 mod check;
+mod doc;
 mod engine;
 mod eval;
 mod explain;
@@ -60,6 +61,25 @@ enum Command {
     Test(TestArgs),
     /// Create a policy project: a schema, rules, tests and a CI script.
     Init(InitArgs),
+    /// Print reference documentation of packages from their doc comments.
+    Doc(DocArgs),
+}
+
+/// Arguments of `ward doc`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).multiple(true).args(["paths", "stdlib"]))]
+struct DocArgs {
+    /// Policy files or folders to document.
+    #[arg(value_name = "PATH")]
+    paths: Vec<std::path::PathBuf>,
+
+    /// Document the standard library.
+    #[arg(long)]
+    stdlib: bool,
+
+    /// Write one Markdown page per package into this directory instead of printing.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<std::path::PathBuf>,
 }
 
 /// Arguments of `ward init`.
@@ -181,6 +201,7 @@ fn main() -> ExitCode {
             None => eval::run(&args.policy, &args.request, color),
         },
         Command::Init(args) => init::run(&args.dir),
+        Command::Doc(args) => doc::run(&args.paths, args.stdlib, args.output.as_deref()),
         Command::Test(args) => test::run(&test::Options {
             paths: &args.paths,
             filter: args.filter.as_deref(),

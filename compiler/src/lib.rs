@@ -9,6 +9,7 @@
 pub mod check;
 pub mod codegen;
 pub mod diagnostics;
+pub mod docs;
 pub mod interp;
 pub mod program;
 pub mod span;

@@ -7,7 +7,7 @@
 mod decls;
 mod expr;
 mod rules;
-mod tests;
+mod test_blocks;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -719,3 +719,29 @@ fn data(d: &Data) -> Doc {
         ]),
     }
 }
+
+// ------------------------------------------------------------------ signatures
+
+/// A declaration as its reference documentation shows it: without its doc
+/// comment, and a function without its body. `None` for rules, tests,
+/// fixtures and broken items.
+pub fn signature(i: &Item) -> Option<String> {
+    let doc = match i {
+        Item::Entity(d) => entity(&EntityDecl { docs: None, ..d.clone() }),
+        Item::Enum(d) => enum_decl(&EnumDecl { docs: None, ..d.clone() }),
+        Item::Level(d) => level(&LevelDecl { docs: None, ..d.clone() }),
+        Item::Type(d) => type_decl(&TypeDecl { docs: None, ..d.clone() }),
+        Item::Action(d) => action(&ActionDecl { docs: None, ..d.clone() }),
+        Item::Context(d) => context(&ContextDecl { docs: None, ..d.clone() }),
+        Item::Obligation(d) => obligation(&ObligationDecl { docs: None, ..d.clone() }),
+        Item::Def(d) => group(concat([
+            text("def "),
+            ident(&d.name),
+            delimited("(", d.params.iter().map(param).collect(), ")", false),
+            text(" -> "),
+            type_expr(&d.ret),
+        ])),
+        Item::Rule(_) | Item::Test(_) | Item::Fixture(_) | Item::Error(_) => return None,
+    };
+    Some(layout(&doc, WIDTH))
+}
