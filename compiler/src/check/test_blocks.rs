@@ -45,7 +45,15 @@ impl Val {
                 let mut map = Map::new();
                 map.insert("type".into(), Json::String(ty));
                 map.insert("id".into(), Json::String(id));
-                map.insert("attributes".into(), record(attrs));
+                // Empty parts are left out, so that an entity written as an
+                // attribute value is the `{"type", "id"}` reference the
+                // request format expects there.
+                if !attrs.is_empty() {
+                    map.insert("attributes".into(), record(attrs));
+                }
+                if parents.is_empty() {
+                    return Json::Object(map);
+                }
                 let parents = parents
                     .into_iter()
                     .map(|(ty, id)| {
