@@ -509,7 +509,11 @@ impl<'a> Checker<'a> {
                 if path.segments.len() == 1 && fixtures.contains_key(&(package.clone(), path.dotted())) {
                     return self.fixture(fixtures, &package, &path.dotted());
                 }
-                // A symbol: an enum or level value, or an action.
+                // `null`, for tests of input that carries it; otherwise a
+                // symbol: an enum or level value, or an action.
+                if path.dotted() == "null" {
+                    return Some(Val::Scalar(Json::Null));
+                }
                 Some(Val::Scalar(Json::String(path.last().name.clone())))
             }
             DataKind::Entity { ty, id, attrs, parents } => {
