@@ -281,21 +281,10 @@ impl<'a> Checker<'a> {
         let mut out = Vec::new();
         let mut ok = true;
         for item in items {
-            let (name, args) = match &item.kind {
-                DataKind::Call(name, args) => (name, args.as_slice()),
-                DataKind::Name(name) => (name, &[][..]),
-                _ => {
-                    self.error(
-                        Diagnostic::new(
-                            Code::InvalidTestData,
-                            item.span,
-                            "an expected obligation is written `name(arg: value)`",
-                        )
-                        .label("not an obligation"),
-                    );
-                    ok = false;
-                    continue;
-                }
+            let Some((name, args)) = self.call_form(item, "an expected obligation is written `name(arg: value)`")
+            else {
+                ok = false;
+                continue;
             };
             match self.expected_obligation(file, name, args, item.span) {
                 Some(o) => out.push(o),
@@ -394,21 +383,10 @@ impl<'a> Checker<'a> {
         let mut out = Vec::new();
         let mut ok = true;
         for item in items {
-            let (name, args) = match &item.kind {
-                DataKind::Call(name, args) => (name, args.as_slice()),
-                DataKind::Name(name) => (name, &[][..]),
-                _ => {
-                    self.error(
-                        Diagnostic::new(
-                            Code::InvalidTestData,
-                            item.span,
-                            "an expected error is written `kind` or `kind(path: \"...\", rule: \"...\")`",
-                        )
-                        .label("not an error"),
-                    );
-                    ok = false;
-                    continue;
-                }
+            let expected = "an expected error is written `kind` or `kind(path: \"...\", rule: \"...\")`";
+            let Some((name, args)) = self.call_form(item, expected) else {
+                ok = false;
+                continue;
             };
             let Some(kind) = ErrorKind::ALL.iter().copied().find(|k| k.as_str() == name.dotted()) else {
                 self.error(
@@ -452,6 +430,18 @@ impl<'a> Checker<'a> {
             out.push(expected);
         }
         ok.then_some(out)
+    }
+
+    /// `name(args)`, or a bare `name` without arguments.
+    fn call_form<'d>(&mut self, item: &'d Data, expected: &str) -> Option<(&'d ast::Path, &'d [ast::DataField])> {
+        match &item.kind {
+            DataKind::Call(name, args) => Some((name, args.as_slice())),
+            DataKind::Name(name) => Some((name, &[][..])),
+            _ => {
+                self.error(Diagnostic::new(Code::InvalidTestData, item.span, expected).label("not written as a call"));
+                None
+            }
+        }
     }
 
     /// The elements of a list literal.
