@@ -878,6 +878,18 @@ impl Printer<'_> {
 
     /// `{ attrs }` of an entity or the context: one attribute per line.
     fn attr_block(&mut self, attrs: &[AttrDecl], at: Option<(usize, usize)>) -> Doc {
+        // Written on one line, a block stays on one line while it fits.
+        let one_line = match (&self.trivia, at, attrs.first()) {
+            (Some(t), Some((open_end, _)), Some(first)) => {
+                t.source.get(open_end..start(first.span)).is_some_and(|gap| !gap.contains('\n'))
+            }
+            _ => false,
+        };
+        if one_line {
+            return self.delimited(Bracket::new("{", "}", true, at), attrs.len(), |p, k| {
+                (p.attr(&attrs[k]), Some(end(attrs[k].span)))
+            });
+        }
         let (before_open, after_open) = self.around_open(at);
         let mut body = Vec::new();
         let mut previous_end = None;
@@ -1138,7 +1150,10 @@ impl Printer<'_> {
     fn condition(&mut self, c: &Condition) -> Doc {
         self.node(c.span, |p| {
             let keyword = p.keyword(p.at(c.span), if c.when { "when" } else { "unless" });
-            concat([keyword, text(" "), nest(p.expr(&c.expr))])
+            // An operator chain indents its own continuation lines.
+            let condition = p.expr(&c.expr);
+            let condition = if matches!(c.expr.kind, ExprKind::Binary(..)) { condition } else { nest(condition) };
+            concat([keyword, text(" "), condition])
         })
     }
 
@@ -1302,6 +1317,7 @@ impl Printer<'_> {
                 concat([text(symbol), self.expr_at(operand, UNARY)])
             }
             ExprKind::Binary(op, ..) => self.binary_chain(e, *op),
+            ExprKind::If(_, _, b) if matches!(b.kind, ExprKind::If(..)) => self.if_chain(e),
             ExprKind::If(c, a, b) => {
                 let if_kw = self.keyword(self.at(e.span).and_then(|s| self.token_from_is(s, &Tok::If)), "if");
                 let cond = self.expr(c);
@@ -1341,6 +1357,29 @@ impl Printer<'_> {
             }
             ExprKind::Error => text("<error>"),
         }
+    }
+
+    /// `if a then x else if b then y else z`: when it does not fit on one
+    /// line, each `else` starts a line at the same indentation as the `if`.
+    fn if_chain(&mut self, e: &Expr) -> Doc {
+        let mut parts = Vec::new();
+        let mut if_at = self.at(e.span).and_then(|s| self.token_from_is(s, &Tok::If));
+        let mut current = e;
+        while let ExprKind::If(c, a, b) = &current.kind {
+            parts.extend([self.keyword(if_at, "if"), text(" ")]);
+            parts.push(nest(self.expr(c)));
+            parts.extend([self.before_token(end(c.span)), text(" "), self.punct(end(c.span), "then"), text(" ")]);
+            parts.push(nest(self.expr(a)));
+            parts.extend([self.before_token(end(a.span)), Doc::Line, self.punct(end(a.span), "else"), text(" ")]);
+            if matches!(b.kind, ExprKind::If(..)) {
+                if_at = self.at(b.span).and_then(|s| self.token_from_is(s, &Tok::If));
+                current = b;
+            } else {
+                parts.push(nest(self.expr(b)));
+                break;
+            }
+        }
+        group(concat(parts))
     }
 
     /// A binary operation. Chains of a left-associative operator level
