@@ -895,10 +895,12 @@ impl Printer<'_> {
         let mut previous_end = None;
         for a in attrs {
             body.push(Doc::HardLine);
-            if let (Some(prev), Some(t)) = (previous_end, &self.trivia) {
-                if t.blank_between(prev, t.first_before(start(a.span))) {
-                    body.push(Doc::HardLine);
-                }
+            let blank = match (previous_end, &self.trivia) {
+                (Some(prev), Some(t)) => t.blank_between(prev, t.first_before(start(a.span))),
+                _ => false,
+            };
+            if blank {
+                body.push(Doc::HardLine);
             }
             body.push(self.comments_before(start(a.span), true));
             body.push(self.attr(a));
@@ -1177,12 +1179,11 @@ impl Printer<'_> {
         let close = self.bracket_at(end(s.resource.span), &Tok::Comma, None, &Tok::RParen).map(|(_, c)| c);
         let close = close.or_else(|| self.token_from_is(end(s.resource.span), &Tok::RParen));
         let at = open.zip(close).map(|(o, c)| (o + 1, c));
-        let doc = self.delimited(Bracket::new("(", ")", false, at), 3, |p, k| match k {
+        self.delimited(Bracket::new("(", ")", false, at), 3, |p, k| match k {
             0 => (p.entity_scope("principal", &s.principal), Some(end(s.principal.span))),
             1 => (p.action_scope(&s.action), Some(end(s.action.span))),
             _ => (p.entity_scope("resource", &s.resource), Some(end(s.resource.span))),
-        });
-        doc
+        })
     }
 
     fn entity_scope(&mut self, keyword: &str, s: &EntityScope) -> Doc {
