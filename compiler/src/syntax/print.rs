@@ -12,13 +12,16 @@
 //!
 //! [`print_file`] prints a tree alone: doc comments come from the tree and
 //! other comments are lost. [`format_file`] prints the same layout with every
-//! comment of the source kept. Comments are anchored to source positions:
-//! before a node or a punctuation token is printed, the comments that precede
-//! it in the source are; a comment on the same line as the end of a node
-//! follows that node (the outermost one ending there) at the end of its
-//! output line. Both kinds force the enclosing group to break, so that a `//`
-//! comment never swallows code. Blank lines between declarations, between
-//! attributes and before comments are kept, at most one in a row.
+//! comment of the source kept, anchored to source positions: before a node
+//! or a token is printed, the comments that precede it in the source are; a
+//! comment on the same line as the end of a node (the outermost one ending
+//! there) or of a token follows it. A `//` comment after code goes to the end
+//! of its output line and breaks the enclosing group, so it never swallows
+//! code; a `/* */` comment inside a line stays between its tokens; a `///`
+//! comment after code stays in place, so that it documents nothing new.
+//! Blank lines between declarations, between attributes and before comments
+//! are kept, at most one in a row. A new kind of item needs an arm in
+//! `Printer::item` and a function that prints it.
 
 use std::fmt::Write as _;
 
@@ -876,9 +879,9 @@ impl Printer<'_> {
         concat(parts)
     }
 
-    /// `{ attrs }` of an entity or the context: one attribute per line.
+    /// `{ attrs }` of an entity or the context: one attribute per line (the
+    /// formatter keeps a block written on one line so while it fits).
     fn attr_block(&mut self, attrs: &[AttrDecl], at: Option<(usize, usize)>) -> Doc {
-        // Written on one line, a block stays on one line while it fits.
         let one_line = match (&self.trivia, at, attrs.first()) {
             (Some(t), Some((open_end, _)), Some(first)) => {
                 t.source.get(open_end..start(first.span)).is_some_and(|gap| !gap.contains('\n'))
