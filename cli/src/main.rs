@@ -1,5 +1,5 @@
-//! The `ward` command: checks policies, explains diagnostic codes and
-//! evaluates requests.
+//! The `ward` command: checks and formats policies, explains diagnostic
+//! codes and evaluates requests.
 //!
 //! Everything that touches the outside world — files, standard streams,
 //! colours, exit codes — lives here; the compiler does no IO.
@@ -10,6 +10,7 @@ mod doc;
 mod engine;
 mod eval;
 mod explain;
+mod fmt;
 mod init;
 mod output;
 mod sources;
@@ -51,6 +52,8 @@ enum ColorChoice {
 enum Command {
     /// Type-check policy files and folders as one program.
     Check(CheckArgs),
+    /// Rewrite policy files in the canonical layout, or check that they are.
+    Fmt(FmtArgs),
     /// Explain a diagnostic code, or list every code.
     Explain(ExplainArgs),
     /// Compile policies into a WebAssembly decision module.
@@ -156,6 +159,24 @@ enum Format {
     Json,
 }
 
+/// Arguments of `ward fmt`.
+#[derive(Debug, Args)]
+struct FmtArgs {
+    /// `.ward` files, or folders searched recursively for `.ward` files;
+    /// `-` formats standard input to standard output.
+    #[arg(required_unless_present = "stdin", value_name = "PATH")]
+    paths: Vec<std::path::PathBuf>,
+
+    /// Write nothing; print a diff for each file that is not formatted and
+    /// exit with status 1 if there is any.
+    #[arg(long)]
+    check: bool,
+
+    /// Format standard input to standard output (the same as `-`).
+    #[arg(long, conflicts_with = "paths")]
+    stdin: bool,
+}
+
 /// Arguments of `ward explain`.
 #[derive(Debug, Args)]
 struct ExplainArgs {
@@ -194,6 +215,7 @@ fn main() -> ExitCode {
     let color = output::use_color(cli.color);
     let result = match cli.command {
         Command::Check(args) => check::run(&args.paths, args.format, color),
+        Command::Fmt(args) => fmt::run(&args.paths, args.check, args.stdin, color),
         Command::Explain(args) => explain::run(args.code.as_deref(), args.list),
         Command::Build(args) => build::run(&args.paths, &args.output, args.precompiled.as_deref(), color),
         Command::Eval(args) => match &args.module {
@@ -227,7 +249,8 @@ pub mod status {
         ExitCode::SUCCESS
     }
 
-    /// Errors: invalid policies, unreadable files, bad arguments.
+    /// Errors: invalid policies, unreadable files, bad arguments; for
+    /// `ward fmt --check`, files that are not formatted.
     pub fn error() -> ExitCode {
         ExitCode::from(1)
     }

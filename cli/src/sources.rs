@@ -12,6 +12,19 @@ const EXTENSION: &str = "ward";
 /// Policy files as `(name, text)`, named as the user gave their paths,
 /// sorted by name, each once.
 pub fn load(paths: &[PathBuf]) -> Result<Vec<(String, String)>, Failure> {
+    find(paths)?
+        .into_iter()
+        .map(|(name, path)| {
+            let text = fs::read_to_string(&path)
+                .map_err(|e| Failure::new(format!("cannot read `{name}`: {}", describe_io(&e))))?;
+            Ok((name, text))
+        })
+        .collect()
+}
+
+/// The policy files that `paths` name, as `(name, path)`: named as the user
+/// gave their paths, sorted by name, each once.
+pub fn find(paths: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, Failure> {
     let mut files = BTreeMap::new();
     for path in paths {
         let found = collect(path)?;
@@ -27,14 +40,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<(String, String)>, Failure> {
     }
     let mut named: Vec<(String, PathBuf)> = files.into_values().map(|path| (display(&path), path)).collect();
     named.sort();
-    named
-        .into_iter()
-        .map(|(name, path)| {
-            let text = fs::read_to_string(&path)
-                .map_err(|e| Failure::new(format!("cannot read `{name}`: {}", describe_io(&e))))?;
-            Ok((name, text))
-        })
-        .collect()
+    Ok(named)
 }
 
 /// A path as shown in diagnostics: as given, with `/` separators.

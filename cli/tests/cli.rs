@@ -413,6 +413,118 @@ fn eval_cannot_evaluate_without_a_request_or_a_valid_policy() {
     insta::assert_snapshot!("eval_broken_policy", run.stderr);
 }
 
+// ---------------------------------------------------------------- fmt
+
+/// A policy in no particular layout, with comments.
+const UNFORMATTED: &str = "package demo\nentity User {} // people\naction sign_in { principal: User, resource: User }\n\n\n\n@id(\"R-1\") permit (principal, action, resource)\n  when principal == principal; // always\n";
+
+/// `UNFORMATTED` formatted.
+const FORMATTED: &str = "package demo\n\nentity User {} // people\naction sign_in { principal: User, resource: User }\n\n@id(\"R-1\")\npermit (principal, action, resource)\n  when principal == principal; // always\n";
+
+#[test]
+fn fmt_rewrites_files_that_change_and_names_them() {
+    let dir = scratch("fmt-rewrite");
+    write(&dir, "policies/a.ward", UNFORMATTED);
+    write(&dir, "policies/nested/b.ward", FORMATTED);
+    write(&dir, "policies/notes.txt", "not a policy");
+    let run = ward_in(&dir, &["fmt", "policies"], None);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "reformatted policies/a.ward\n");
+    assert_eq!(run.stderr, "1 of 2 files reformatted\n");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("read back");
+    assert_eq!(read("policies/a.ward"), FORMATTED);
+    assert_eq!(read("policies/nested/b.ward"), FORMATTED);
+    assert_eq!(read("policies/notes.txt"), "not a policy");
+    // No temporary file is left behind.
+    let names: Vec<String> = std::fs::read_dir(dir.join("policies"))
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+
+    // A second run changes nothing.
+    let again = ward_in(&dir, &["fmt", "policies"], None);
+    assert_eq!(again.status, 0);
+    assert_eq!(again.stdout, "");
+    assert_eq!(again.stderr, "2 files already formatted\n");
+}
+
+#[test]
+fn fmt_check_prints_a_diff_and_fails_without_writing() {
+    let dir = scratch("fmt-check");
+    write(&dir, "a.ward", UNFORMATTED);
+    let run = ward_in(&dir, &["fmt", "--check", "a.ward"], None);
+    assert_eq!(run.status, 1);
+    assert_eq!(std::fs::read_to_string(dir.join("a.ward")).expect("read"), UNFORMATTED);
+    assert_eq!(run.stderr, "1 of 1 file not formatted\n");
+    insta::assert_snapshot!("fmt_check_diff", run.stdout);
+}
+
+#[test]
+fn fmt_check_passes_on_formatted_files() {
+    let dir = scratch("fmt-check-ok");
+    write(&dir, "a.ward", FORMATTED);
+    let run = ward_in(&dir, &["fmt", "--check", "a.ward"], None);
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "1 file already formatted\n");
+}
+
+#[test]
+fn fmt_check_passes_on_the_repository_policies() {
+    let run = ward(&["fmt", "--check", "stdlib", "examples"]);
+    assert_eq!(run.status, 0, "{}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn fmt_formats_standard_input_to_standard_output() {
+    let dir = scratch("fmt-stdin");
+    for args in [&["fmt", "-"][..], &["fmt", "--stdin"][..]] {
+        let run = ward_in(&dir, args, Some(UNFORMATTED.as_bytes()));
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        assert_eq!(run.stdout, FORMATTED);
+        assert_eq!(run.stderr, "");
+    }
+    let check = ward_in(&dir, &["fmt", "--check", "-"], Some(UNFORMATTED.as_bytes()));
+    assert_eq!(check.status, 1);
+    assert!(check.stdout.contains("+@id(\"R-1\")\n"), "{}", check.stdout);
+    let ok = ward_in(&dir, &["fmt", "--check", "--stdin"], Some(FORMATTED.as_bytes()));
+    assert_eq!((ok.status, ok.stdout.as_str()), (0, ""));
+}
+
+#[test]
+fn fmt_leaves_files_with_syntax_errors_untouched() {
+    let dir = scratch("fmt-syntax");
+    write(&dir, "broken.ward", SYNTAX_ERROR);
+    write(&dir, "good.ward", UNFORMATTED);
+    let run = ward_in(&dir, &["fmt", "broken.ward", "good.ward"], None);
+    assert_eq!(run.status, 1);
+    assert_eq!(std::fs::read_to_string(dir.join("broken.ward")).expect("read"), SYNTAX_ERROR);
+    // Other files are still formatted.
+    assert_eq!(std::fs::read_to_string(dir.join("good.ward")).expect("read"), FORMATTED);
+    assert_eq!(run.stdout, "reformatted good.ward\n");
+    insta::assert_snapshot!("fmt_syntax_error", run.stderr);
+
+    let stdin = ward_in(&dir, &["fmt", "-"], Some(SYNTAX_ERROR.as_bytes()));
+    assert_eq!(stdin.status, 1);
+    assert_eq!(stdin.stdout, "");
+    assert!(stdin.stderr.contains("[E0010] Error"), "{}", stdin.stderr);
+}
+
+#[test]
+fn fmt_reports_usage_and_missing_files() {
+    let run = ward(&["fmt"]);
+    assert_eq!(run.status, 1);
+    assert!(run.stderr.contains("PATH"), "{}", run.stderr);
+    let run = ward(&["fmt", "no/such/policy.ward"]);
+    assert_eq!(run.status, 1);
+    assert_eq!(run.stderr, "error: cannot read `no/such/policy.ward`: no such file or directory\n");
+    let run = ward(&["fmt", "-", "stdlib"]);
+    assert_eq!(run.status, 1);
+    assert!(run.stderr.starts_with("error: standard input cannot be formatted together with files"), "{}", run.stderr);
+}
+
 // ---------------------------------------------------------------- the example's README
 
 /// Every ```console block of the example's README that starts with

@@ -45,3 +45,23 @@ impl Compilation {
 pub fn compile(files: Vec<(String, String)>) -> Compilation {
     check::compile(files)
 }
+
+/// Formats one `.ward` source text in the canonical layout, keeping its
+/// comments. A text with syntax errors is not formatted: its diagnostics
+/// come back instead (spans in [`span::FileId`] 0).
+///
+/// Formatting is idempotent and changes no meaning: the result parses to
+/// the same tree as `source`. Should that check ever fail, `source` comes
+/// back unchanged rather than a text that means something else.
+pub fn format_source(source: &str) -> Result<String, Vec<Diagnostic>> {
+    let parsed = syntax::parser::parse(span::FileId(0), source);
+    if parsed.diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(parsed.diagnostics);
+    }
+    let formatted = syntax::print::format_file(&parsed.file, source);
+    let reparsed = syntax::parser::parse(span::FileId(0), &formatted);
+    // The canonical printing of a tree is the tree without its spans.
+    let same = reparsed.diagnostics.is_empty()
+        && syntax::print::print_file(&reparsed.file) == syntax::print::print_file(&parsed.file);
+    Ok(if same { formatted } else { source.to_owned() })
+}

@@ -2,6 +2,7 @@
 
 mod check;
 mod codegen;
+mod fmt;
 mod interp;
 mod spec;
 mod syntax;

@@ -19,7 +19,7 @@ use ward_compiler::syntax::print::{print_expr, print_file};
 /// Sets every span in a tree to the default, so that trees can be compared
 /// structurally. Destructures exhaustively: a new field is a compile error
 /// here rather than a silently ignored difference.
-trait Erase {
+pub(crate) trait Erase {
     fn erase(&mut self);
 }
 
@@ -358,14 +358,14 @@ impl Erase for Expr {
     }
 }
 
-fn erased<T: Erase + Clone>(t: &T) -> T {
+pub(crate) fn erased<T: Erase + Clone>(t: &T) -> T {
     let mut t = t.clone();
     t.erase();
     t
 }
 
 /// The repository root (the compiler crate's parent).
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     FsPath::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
 
@@ -485,7 +485,7 @@ fn long_expressions_break_before_operators() {
     let printed = print_src(src);
     assert_eq!(
         printed,
-        "package a\n\npermit (principal, action, resource)\n  when principal.clearance_level_for_models >= resource.classification_of_weights\n        && context.mutual_tls_established\n      || context.break_glass;\n"
+        "package a\n\npermit (principal, action, resource)\n  when principal.clearance_level_for_models >= resource.classification_of_weights\n      && context.mutual_tls_established\n    || context.break_glass;\n"
     );
     let parsed = parser::parse(FileId(0), src);
     assert_round_trip(&erased(&parsed.file), &printed);
@@ -842,7 +842,7 @@ fn item() -> impl Strategy<Value = Item> {
     ]
 }
 
-fn file() -> impl Strategy<Value = File> {
+pub(crate) fn file() -> impl Strategy<Value = File> {
     let import = (path(), prop::option::of(prop::collection::vec(ident(), 0..3)), prop::option::of(ident()))
         .prop_map(|(package, names, alias)| Import { package, names, alias, span: Span::default() });
     (prop::option::of(path()), prop::collection::vec(import, 0..3), prop::collection::vec(item(), 0..5))
@@ -920,7 +920,7 @@ fn token_soup() -> impl Strategy<Value = String> {
     prop::collection::vec((word, sep), 0..48).prop_map(|ws| ws.into_iter().flat_map(|(w, s)| [w, s]).collect())
 }
 
-fn config(cases: u32) -> ProptestConfig {
+pub(crate) fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
         // Failures are turned into explicit regression tests in this file.
@@ -1002,7 +1002,7 @@ fn huge_literals_do_not_wrap_to_negative() {
 
 /// Every `.ward` file under these folders of the repository, except the
 /// diagnostic corpus, whose files contain errors on purpose.
-fn repository_ward_files() -> Vec<PathBuf> {
+pub(crate) fn repository_ward_files() -> Vec<PathBuf> {
     fn walk(dir: &FsPath, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
@@ -1018,7 +1018,7 @@ fn repository_ward_files() -> Vec<PathBuf> {
     }
     let root = repo_root();
     let mut files = Vec::new();
-    for dir in ["tests", "examples", "stdlib", "spec"] {
+    for dir in ["tests", "examples", "stdlib", "spec", "runtime"] {
         walk(&root.join(dir), &mut files);
     }
     let skip = root.join("tests/corpus/diagnostics");
