@@ -235,6 +235,8 @@ fn init_scaffolds_a_project_that_checks_and_passes_its_tests() {
     let check = ward(&dir, &["check", "."]);
     assert_eq!(check.status, 0, "{}", check.stderr);
     assert!(check.stderr.contains("0 errors, 0 warnings"), "{}", check.stderr);
+    let fmt = ward(&dir, &["fmt", "--check", "."]);
+    assert_eq!(fmt.status, 0, "the scaffold is formatted:\n{}\n{}", fmt.stdout, fmt.stderr);
     let test = ward(&dir, &["test", ".", "--min-coverage", "100"]);
     assert_eq!(test.status, 0, "{}\n{}", test.stdout, test.stderr);
     assert!(test.stdout.trim_end().ends_with("5 passed, 0 failed"), "{}", test.stdout);
