@@ -54,6 +54,8 @@ enum Command {
     Build(BuildArgs),
     /// Decide a request against a policy or a decision module and print the decision.
     Eval(EvalArgs),
+    /// Serve the Language Server Protocol on standard input and output.
+    Lsp,
 }
 
 /// Arguments of `ward build`.
@@ -138,10 +140,19 @@ fn main() -> ExitCode {
             Some(module) => eval::run_module(module, &args.request),
             None => eval::run(&args.policy, &args.request, color),
         },
+        Command::Lsp => lsp(),
     };
     match result {
         Ok(code) => code,
         Err(failure) => failure.report(color),
+    }
+}
+
+/// Runs the language server until the editor closes the connection.
+fn lsp() -> Outcome {
+    match ward_lsp::run_stdio() {
+        Ok(()) => Ok(status::ok()),
+        Err(e) => Err(Failure::new(format!("language server stopped: {e}"))),
     }
 }
 
