@@ -59,6 +59,7 @@ fn neovim_gets_diagnostics_hover_and_definition() {
         .env("WARD_HOVER", position(&broken, "resource.tier", 0, "resource.".len() + 1))
         .env("WARD_DEFINITION", position(&broken, "dominates(", 0, 1))
         .env("XDG_STATE_HOME", dir.join("state"))
+        .env("XDG_CACHE_HOME", dir.join("cache"))
         .env("XDG_DATA_HOME", dir.join("data"))
         .spawn()
         .expect("nvim starts");

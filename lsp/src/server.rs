@@ -93,15 +93,27 @@ pub fn run(connection: Connection) -> Result<(), Error> {
         let _ = sender.send(message);
     });
     let mut server = Server::new(root_of(&params), send);
+    let mut shut_down = false;
     for message in &connection.receiver {
         match message {
+            // Some clients ask twice; each gets its answer.
+            Message::Request(request) if request.method == "shutdown" => {
+                shut_down = true;
+                (server.send)(Message::Response(Response::new_ok(request.id, Value::Null)));
+            }
+            Message::Request(request) if shut_down => {
+                let message = "the server is shutting down".to_owned();
+                (server.send)(Message::Response(Response::new_err(
+                    request.id,
+                    ErrorCode::InvalidRequest as i32,
+                    message,
+                )));
+            }
             Message::Request(request) => {
-                if connection.handle_shutdown(&request)? {
-                    return Ok(());
-                }
                 let response = server.request_guarded(request);
                 (server.send)(Message::Response(response));
             }
+            Message::Notification(notification) if notification.method == "exit" => return Ok(()),
             Message::Notification(notification) => server.notification_guarded(notification),
             Message::Response(_) => {}
         }
