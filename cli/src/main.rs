@@ -6,11 +6,14 @@
 
 mod build;
 mod check;
+mod doc;
 mod engine;
 mod eval;
 mod explain;
+mod init;
 mod output;
 mod sources;
+mod test;
 
 use std::process::ExitCode;
 
@@ -56,6 +59,65 @@ enum Command {
     Eval(EvalArgs),
     /// Serve the Language Server Protocol on standard input and output.
     Lsp,
+    /// Run the `test` blocks of a program through its compiled module and the interpreter.
+    Test(TestArgs),
+    /// Create a policy project: a schema, rules, tests and a CI script.
+    Init(InitArgs),
+    /// Print reference documentation of packages from their doc comments.
+    Doc(DocArgs),
+}
+
+/// Arguments of `ward doc`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).multiple(true).args(["paths", "stdlib"]))]
+struct DocArgs {
+    /// Policy files or folders to document.
+    #[arg(value_name = "PATH")]
+    paths: Vec<std::path::PathBuf>,
+
+    /// Document the standard library.
+    #[arg(long)]
+    stdlib: bool,
+
+    /// Write one Markdown page per package into this directory instead of printing.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<std::path::PathBuf>,
+}
+
+/// Arguments of `ward init`.
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// The directory to create; its name becomes the package name.
+    #[arg(value_name = "NAME")]
+    dir: std::path::PathBuf,
+}
+
+/// Arguments of `ward test`.
+#[derive(Debug, Args)]
+struct TestArgs {
+    /// Policy and test files or folders, compiled together as one program.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<std::path::PathBuf>,
+
+    /// Run only the tests whose name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+
+    /// How to print results: one line per test, or a JSON report on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
+    /// Also write a JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<std::path::PathBuf>,
+
+    /// Print, for every rule, how many tests it decided, and the rules no test exercises.
+    #[arg(long)]
+    coverage: bool,
+
+    /// Fail when fewer than this percentage of rules decide at least one test.
+    #[arg(long, value_name = "PERCENT")]
+    min_coverage: Option<f64>,
 }
 
 /// Arguments of `ward build`.
@@ -87,12 +149,12 @@ struct CheckArgs {
     format: Format,
 }
 
-/// How `ward check` prints diagnostics.
+/// How `ward check` and `ward test` print their results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
-    /// Source excerpts with labels on standard error, then a summary.
+    /// For people: diagnostics with source excerpts, one line per test.
     Human,
-    /// A JSON array of diagnostics on standard output.
+    /// JSON on standard output: an array of diagnostics, or a test report.
     Json,
 }
 
@@ -141,6 +203,17 @@ fn main() -> ExitCode {
             None => eval::run(&args.policy, &args.request, color),
         },
         Command::Lsp => lsp(),
+        Command::Init(args) => init::run(&args.dir),
+        Command::Doc(args) => doc::run(&args.paths, args.stdlib, args.output.as_deref()),
+        Command::Test(args) => test::run(&test::Options {
+            paths: &args.paths,
+            filter: args.filter.as_deref(),
+            format: args.format,
+            junit: args.junit.as_deref(),
+            coverage: args.coverage,
+            min_coverage: args.min_coverage,
+            color,
+        }),
     };
     match result {
         Ok(code) => code,

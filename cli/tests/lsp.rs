@@ -512,20 +512,49 @@ fn rename_across_files_formatting_tokens_and_lenses() {
     let comment = RULES.lines().find(|l| l.starts_with("// Zugriff")).unwrap_or("");
     assert_eq!(kind_at("// Zugriff", 0), Some((comment.chars().map(char::len_utf16).sum::<usize>() as u64, 3)));
 
-    // A code lens runs the tests of a file with tests.
-    let with_tests = format!("{RULES}\ntest \"reads\" {{}}\n");
-    client.open(&rules);
-    client.change(&rules, 2, &with_tests);
-    let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri(&rules) } }));
+    client.shutdown();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn code_lens_runs_the_tests_of_a_file() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/model-gateway");
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lsp-tests");
+    let _ = std::fs::remove_dir_all(&root);
+    copy_dir(&example.join("policy"), &root.join("policy"));
+    copy_dir(&example.join("tests"), &root.join("tests"));
+    let tests = root.join("tests/access.ward");
+    let schema = root.join("policy/schema.ward");
+    let text = std::fs::read_to_string(&tests).expect("read");
+    let mut client = Client::start(&root);
+    // The tests and the policy they test are one program.
+    client.open(&tests);
+    client.diagnostics(&uri(&tests), <[Value]>::is_empty);
+
+    let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri(&tests) } }));
     assert_eq!(lenses[0]["command"]["command"], "ward.runTests", "{lenses}");
-    assert_eq!(lenses[0]["range"]["start"], pos(&with_tests, "test \"", 0, 0));
-    let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri(&schema) } }));
-    assert_eq!(lenses, json!([]));
+    assert_eq!(lenses[0]["range"]["start"], pos(&text, "test \"", 0, 0));
+    let count = text.matches("\ntest \"").count();
+    assert!(lenses[0]["command"]["title"].as_str().unwrap_or("").contains(&count.to_string()), "{lenses}");
+    let none = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": uri(&schema) } }));
+    assert_eq!(none, json!([]));
+
     let result =
-        client.call("workspace/executeCommand", json!({ "command": "ward.runTests", "arguments": [uri(&rules)] }));
+        client.call("workspace/executeCommand", json!({ "command": "ward.runTests", "arguments": [uri(&tests)] }));
     assert!(result.get("error").is_none(), "{result}");
     let shown = client.wait_for("test result", |m| m["method"] == "window/showMessage");
-    assert!(shown["params"]["message"].as_str().unwrap_or("").starts_with("ward test"), "{shown}");
+    assert_eq!(shown["params"]["message"], format!("ward test access.ward: {count} passed"), "{shown}");
+    assert_eq!(shown["params"]["type"], 3);
     client.shutdown();
 }
 

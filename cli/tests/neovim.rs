@@ -40,15 +40,18 @@ fn neovim_gets_diagnostics_hover_and_definition() {
     let dir: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("neovim-example");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
-    for name in ["access.ward", "guards.ward", "schema.ward"] {
-        std::fs::copy(example.join(name), dir.join(name)).expect("copy");
+    for entry in std::fs::read_dir(&example).expect("example").flatten() {
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("copy");
     }
     // The error: a misspelt attribute in the first rule.
     let access = std::fs::read_to_string(dir.join("access.ward")).expect("read");
     let broken = access.replacen("principal.clearance", "principal.clearence", 1);
     std::fs::write(dir.join("access.ward"), &broken).expect("write");
 
-    let out = dir.join("result.json");
+    // Neovim's and the server's caches, outside the program's folder.
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("neovim-home");
+    let out = home.join("result.json");
+    std::fs::create_dir_all(&home).expect("mkdir");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/neovim/client.lua");
     let mut child = Command::new("nvim")
         .args(["--headless", "-u", "NONE", "-i", "NONE", "-n", "-c"])
@@ -58,9 +61,9 @@ fn neovim_gets_diagnostics_hover_and_definition() {
         .env("WARD_OUT", &out)
         .env("WARD_HOVER", position(&broken, "resource.tier", 0, "resource.".len() + 1))
         .env("WARD_DEFINITION", position(&broken, "dominates(", 0, 1))
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env("XDG_CACHE_HOME", dir.join("cache"))
-        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_DATA_HOME", home.join("data"))
         .spawn()
         .expect("nvim starts");
     let mut waited = Duration::ZERO;

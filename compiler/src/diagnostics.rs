@@ -292,6 +292,28 @@ entity type, an action applies to types that are not entity types, a level
 or enum has no values, or an entity literal names a type that is not an
 entity type.";
 
+    InvalidTest = "E0300", Error, "invalid test",
+"A `test` block has fields `request` (required), `expect` (required: `allow`
+or `deny`), and optionally `rules`, `obligations` and `errors`. Each field
+appears once, and every test in a program has its own name.";
+
+    UnknownFixture = "E0301", Error, "unknown fixture",
+"A test's `request`, and the base of `with` and `without`, must name a
+`fixture` declared in the same package (or be written out in full).";
+
+    RecursiveFixture = "E0302", Error, "recursive fixture",
+"A fixture's value refers, directly or through other fixtures, to itself.";
+
+    InvalidTestData = "E0303", Error, "invalid test data",
+"Test data does not have the shape its position needs: `with` and `without`
+apply to records and entities, a path must lead to a record or an entity's
+attributes, expected rules are strings, expected obligations and errors are
+written `name(arg: value)`, and durations and integers must fit in 64 bits.";
+
+    UnknownRuleId = "E0304", Error, "unknown rule id",
+"A test expects a rule id that no rule in the program has. Rule ids come from
+`@id(\"...\")` annotations.";
+
     MissingId = "W0001", Warning, "rule without `@id`",
 "A rule without an `@id(\"...\")` annotation is named by its file and line in
 decisions, which changes whenever the file is edited. Give every rule a

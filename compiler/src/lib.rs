@@ -9,11 +9,13 @@
 pub mod check;
 pub mod codegen;
 pub mod diagnostics;
+pub mod docs;
 pub mod interp;
 pub mod program;
 pub mod span;
 pub mod stdlib;
 pub mod syntax;
+pub mod testing;
 
 use diagnostics::Diagnostic;
 use program::Program;

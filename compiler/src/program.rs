@@ -46,6 +46,9 @@ pub struct Program {
     /// All rules of all loaded packages, in a deterministic order (by file
     /// name, then position). Decisions do not depend on this order.
     pub rules: Vec<Rule>,
+    /// The `test` blocks of the checked files, in file-name order, then
+    /// position. They do not affect decisions or compiled modules.
+    pub tests: Vec<TestCase>,
 }
 
 /// What a request must look like.
@@ -481,4 +484,42 @@ pub enum StrOp {
     EndsWith,
     /// `s.contains(p)`
     Contains,
+}
+
+/// A `test` block, checked: the request as JSON and what the decision must be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestCase {
+    /// The test's name, unique in the program.
+    pub name: String,
+    /// The test's name as written.
+    pub span: Span,
+    /// The request, as the JSON document a gateway would receive.
+    pub request: serde_json::Value,
+    /// The expected decision and, where given, its details.
+    pub expect: Expectation,
+}
+
+/// What a test expects. Fields that are `None` are not checked, except
+/// errors: a test that does not list errors expects none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    /// Allow or deny.
+    pub outcome: ward_types::Outcome,
+    /// The determining rules' ids, sorted.
+    pub rules: Option<Vec<String>>,
+    /// The obligations, sorted like a decision's.
+    pub obligations: Option<Vec<ward_types::Obligation>>,
+    /// The errors, in any order.
+    pub errors: Vec<ExpectedError>,
+}
+
+/// An error a test expects; `path` and `rule` are compared only when given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedError {
+    /// The error's kind.
+    pub kind: ward_types::ErrorKind,
+    /// Where in the request, as the decision reports it (`context.risk`).
+    pub path: Option<String>,
+    /// The rule whose evaluation failed.
+    pub rule: Option<String>,
 }

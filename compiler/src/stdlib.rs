@@ -2,6 +2,9 @@
 //! import it without a search path. Its sources live in the repository's
 //! `stdlib/` folder.
 
+/// How the names of embedded standard-library files start in diagnostics.
+pub const PREFIX: &str = "<stdlib>/";
+
 /// Standard-library files as `(name, text)`. A file is loaded only when a
 /// program imports its package.
 pub const FILES: &[(&str, &str)] = &[

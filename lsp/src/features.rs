@@ -494,7 +494,8 @@ fn completion_kind(kind: DefKind) -> CompletionItemKind {
         DefKind::Action => CompletionItemKind::EVENT,
         DefKind::Obligation => CompletionItemKind::INTERFACE,
         DefKind::Def => CompletionItemKind::FUNCTION,
-        DefKind::Param | DefKind::Local => CompletionItemKind::VARIABLE,
+        DefKind::Param | DefKind::Local | DefKind::Fixture => CompletionItemKind::VARIABLE,
+        DefKind::Test => CompletionItemKind::TEXT,
         DefKind::Package => CompletionItemKind::MODULE,
         DefKind::Context => CompletionItemKind::STRUCT,
     }
@@ -526,6 +527,8 @@ fn symbol_kind(kind: DefKind) -> SymbolKind {
         DefKind::Param => SymbolKind::VARIABLE,
         DefKind::Def => SymbolKind::FUNCTION,
         DefKind::Local => SymbolKind::VARIABLE,
+        DefKind::Test => SymbolKind::METHOD,
+        DefKind::Fixture => SymbolKind::CONSTANT,
     }
 }
 
@@ -732,7 +735,8 @@ fn name_token(kind: DefKind) -> SemanticTokenType {
         DefKind::Obligation => SemanticTokenType::DECORATOR,
         DefKind::Def => SemanticTokenType::FUNCTION,
         DefKind::Param => SemanticTokenType::PARAMETER,
-        DefKind::Local => SemanticTokenType::VARIABLE,
+        DefKind::Local | DefKind::Fixture => SemanticTokenType::VARIABLE,
+        DefKind::Test => SemanticTokenType::STRING,
     }
 }
 

@@ -315,27 +315,50 @@ impl Server {
             .and_then(|u| uri_to_path(&u))
             .ok_or((ErrorCode::InvalidParams, "expected the URI of a file".to_owned()))?;
         let exe = std::env::current_exe().map_err(|e| (ErrorCode::InternalError, e.to_string()))?;
+        let program = self.workspace.program_of(&path);
         let send = Arc::clone(&self.send);
         // Tests may take a while: run them off the message loop.
         std::thread::spawn(move || {
-            let output = std::process::Command::new(exe).arg("test").arg(&path).output();
-            let (kind, summary, log) = match output {
-                Ok(out) => {
-                    let text =
-                        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-                    let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").to_owned();
-                    let kind = if out.status.success() { MessageType::INFO } else { MessageType::ERROR };
-                    let status = if out.status.success() { "passed" } else { "failed" };
-                    (kind, format!("ward test {}: {status}. {last}", path.display()), text)
-                }
-                Err(e) => (MessageType::ERROR, format!("cannot run `ward test`: {e}"), String::new()),
-            };
+            let (kind, summary, log) = run_tests(&exe, &program, &path);
             let log = json!({ "type": MessageType::LOG, "message": log });
             send(Message::Notification(Notification::new("window/logMessage".to_owned(), log)));
             let show = json!({ "type": kind, "message": summary });
             send(Message::Notification(Notification::new("window/showMessage".to_owned(), show)));
         });
         Ok(Value::Null)
+    }
+}
+
+/// Runs `ward test` on the program (as saved) and summarises the tests
+/// declared in `file`: message type, summary, full output.
+fn run_tests(exe: &Path, program: &Path, file: &Path) -> (MessageType, String, String) {
+    let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let output = std::process::Command::new(exe).arg("test").arg(program).args(["--format", "json"]).output();
+    let out = match output {
+        Ok(out) => out,
+        Err(e) => return (MessageType::ERROR, format!("cannot run `ward test`: {e}"), String::new()),
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let log = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let Ok(report) = serde_json::from_str::<Value>(&stdout) else {
+        let last = log.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
+        return (MessageType::ERROR, format!("ward test {name}: could not run the tests. {last}"), log);
+    };
+    let own = file.to_string_lossy();
+    let tests: Vec<&Value> = report["tests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["location"].as_str().and_then(|l| l.rsplit_once(':')).is_some_and(|(f, _)| f == own))
+        .collect();
+    let failed: Vec<&str> =
+        tests.iter().filter(|t| t["passed"] != Value::Bool(true)).filter_map(|t| t["name"].as_str()).collect();
+    let passed = tests.len() - failed.len();
+    if failed.is_empty() {
+        (MessageType::INFO, format!("ward test {name}: {passed} passed"), log)
+    } else {
+        let names = failed.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+        (MessageType::ERROR, format!("ward test {name}: {passed} passed, {} failed: {names}", failed.len()), log)
     }
 }
 

@@ -1,10 +1,11 @@
 //! Open documents, programs and their analyses.
 //!
-//! A file belongs to the program of its folder: every `.ward` file in that
-//! folder and below it. The folder grows to its parent while the parent holds
-//! `.ward` files too, up to the workspace root, so packages in sibling
-//! folders under a folder with policies form one program. Unsaved editor
-//! text overrides the file on disk.
+//! A file belongs to one program: every `.ward` file in a folder and below
+//! it. That folder is the nearest one above the file with a `policy/`
+//! subfolder of `.ward` files (the layout `ward init` creates, with `tests/`
+//! beside it); failing that, the file's own folder, grown to its parent
+//! while the parent holds `.ward` files too, up to the workspace root.
+//! Unsaved editor text overrides the file on disk.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -95,6 +96,15 @@ impl Workspace {
     /// The folder whose program `file` belongs to.
     pub fn program_of(&self, file: &Path) -> PathBuf {
         let Some(mut dir) = file.parent().map(Path::to_path_buf) else { return PathBuf::from(".") };
+        // A project as `ward init` lays it out: `policy/` and `tests/` below one folder.
+        for ancestor in dir.ancestors() {
+            if self.root.as_deref().is_some_and(|root| !ancestor.starts_with(root)) {
+                break;
+            }
+            if has_ward_files(&ancestor.join("policy")) {
+                return ancestor.to_path_buf();
+            }
+        }
         loop {
             if self.root.as_deref() == Some(dir.as_path()) {
                 return dir;
@@ -118,6 +128,10 @@ impl Workspace {
         let mut found = Vec::new();
         walk(dir, &mut found);
         for path in found {
+            // The standard library's copy for editors is not part of a program below it.
+            if path.starts_with(&self.stdlib_dir) && !dir.starts_with(&self.stdlib_dir) {
+                continue;
+            }
             if let Ok(text) = std::fs::read_to_string(&path) {
                 files.insert(path, text);
             }

@@ -137,3 +137,55 @@ pub enum ErrorKind {
     /// The evaluation budget ran out (engines with a budget only).
     BudgetExceeded,
 }
+
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 15] = [
+        ErrorKind::MalformedRequest,
+        ErrorKind::UnknownEntityType,
+        ErrorKind::UnknownAction,
+        ErrorKind::ActionNotApplicable,
+        ErrorKind::InvalidAncestor,
+        ErrorKind::MissingAttribute,
+        ErrorKind::NullValue,
+        ErrorKind::WrongType,
+        ErrorKind::NotAnInteger,
+        ErrorKind::IntegerOutOfRange,
+        ErrorKind::OutOfDeclaredRange,
+        ErrorKind::UnknownEnumValue,
+        ErrorKind::InvalidValue,
+        ErrorKind::Overflow,
+        ErrorKind::BudgetExceeded,
+    ];
+
+    /// The kind's name as decisions write it (`invalid_value`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::MalformedRequest => "malformed_request",
+            ErrorKind::UnknownEntityType => "unknown_entity_type",
+            ErrorKind::UnknownAction => "unknown_action",
+            ErrorKind::ActionNotApplicable => "action_not_applicable",
+            ErrorKind::InvalidAncestor => "invalid_ancestor",
+            ErrorKind::MissingAttribute => "missing_attribute",
+            ErrorKind::NullValue => "null_value",
+            ErrorKind::WrongType => "wrong_type",
+            ErrorKind::NotAnInteger => "not_an_integer",
+            ErrorKind::IntegerOutOfRange => "integer_out_of_range",
+            ErrorKind::OutOfDeclaredRange => "out_of_declared_range",
+            ErrorKind::UnknownEnumValue => "unknown_enum_value",
+            ErrorKind::InvalidValue => "invalid_value",
+            ErrorKind::Overflow => "overflow",
+            ErrorKind::BudgetExceeded => "budget_exceeded",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_kind_names_match_serde() {
+        for kind in super::ErrorKind::ALL {
+            assert_eq!(serde_json::to_value(kind).ok(), Some(serde_json::Value::String(kind.as_str().into())));
+        }
+    }
+}

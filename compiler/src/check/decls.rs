@@ -124,7 +124,7 @@ impl<'a> Checker<'a> {
                     });
                 }
             }
-            ast::Item::Rule(_) => {}
+            ast::Item::Rule(_) | ast::Item::Test(_) | ast::Item::Fixture(_) => {}
             ast::Item::Error(span) => self.poison_names_in(*span),
         }
     }

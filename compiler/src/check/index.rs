@@ -40,6 +40,10 @@ pub enum DefKind {
     Def,
     /// A `let` binding or a quantifier variable.
     Local,
+    /// `test "name"`
+    Test,
+    /// `fixture`
+    Fixture,
 }
 
 impl DefKind {
@@ -60,6 +64,8 @@ impl DefKind {
             DefKind::Param => "parameter",
             DefKind::Def => "function",
             DefKind::Local => "variable",
+            DefKind::Test => "test",
+            DefKind::Fixture => "fixture",
         }
     }
 }
@@ -273,6 +279,30 @@ impl Index {
                     for c in &r.conditions {
                         self.locals(sources, &c.expr);
                     }
+                }
+                ast::Item::Test(d) => {
+                    let detail = format!("test \"{}\"", d.name.value);
+                    self.add(
+                        d.name.value.clone(),
+                        DefKind::Test,
+                        d.name.span,
+                        d.span,
+                        d.docs.clone(),
+                        detail,
+                        package.clone(),
+                    );
+                }
+                ast::Item::Fixture(d) => {
+                    let detail = format!("fixture {}", d.name.name);
+                    self.add(
+                        d.name.name.clone(),
+                        DefKind::Fixture,
+                        d.name.span,
+                        d.span,
+                        d.docs.clone(),
+                        detail,
+                        package.clone(),
+                    );
                 }
                 ast::Item::Error(_) => {}
             }

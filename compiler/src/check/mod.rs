@@ -8,6 +8,7 @@ mod decls;
 mod expr;
 pub mod index;
 mod rules;
+mod test_blocks;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -60,7 +61,7 @@ fn load_stdlib(sources: &mut SourceMap, parsed: &mut Vec<(FileId, ast::File)>, d
             let package = stdlib_package(text);
             if wanted.iter().any(|w| Some(w.as_str()) == package) {
                 loaded.push(name);
-                let id = sources.add(format!("<stdlib>/{name}"), *text);
+                let id = sources.add(format!("{}{name}", crate::stdlib::PREFIX), *text);
                 let result = parser::parse(id, &sources.get(id).text);
                 diagnostics.extend(result.diagnostics);
                 parsed.push((id, result.file));
@@ -95,6 +96,7 @@ pub fn check_indexed(
     checker.resolve_declarations();
     checker.check_defs();
     checker.check_rules();
+    checker.check_tests();
     checker.finish()
 }
 
@@ -158,6 +160,7 @@ struct Checker<'a> {
     aliases: Vec<AliasSlot<'a>>,
     defs: Vec<DefSlot<'a>>,
     rules: Vec<Rule>,
+    tests: Vec<crate::program::TestCase>,
     /// Where each entity type, action and obligation was declared, for
     /// program-wide uniqueness.
     entity_decls: HashMap<String, Span>,
@@ -194,6 +197,7 @@ impl<'a> Checker<'a> {
             aliases: Vec::new(),
             defs: Vec::new(),
             rules: Vec::new(),
+            tests: Vec::new(),
             entity_decls: HashMap::new(),
             action_decls: HashMap::new(),
             obligation_decls: HashMap::new(),
@@ -238,6 +242,7 @@ impl<'a> Checker<'a> {
             obligations: std::mem::take(&mut self.obligations),
             defs,
             rules: std::mem::take(&mut self.rules),
+            tests: std::mem::take(&mut self.tests),
         });
         (program, self.diags, self.index)
     }

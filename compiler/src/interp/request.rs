@@ -397,7 +397,7 @@ mod tests {
                 ],
             },
         };
-        Program { schema, obligations: vec![], defs: vec![], rules: vec![] }
+        Program { schema, obligations: vec![], defs: vec![], rules: vec![], tests: vec![] }
     }
 
     fn good() -> Json {

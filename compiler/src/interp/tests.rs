@@ -99,7 +99,7 @@ fn program(rules: Vec<Rule>, defs: Vec<Def>) -> Program {
         obligation("quarantine", vec![("for", Type::Duration)]),
         obligation("tag", vec![("value", Type::String), ("n", Type::INT)]),
     ];
-    Program { schema, obligations, defs, rules }
+    Program { schema, obligations, defs, rules, tests: vec![] }
 }
 
 fn request_json(n: i64) -> serde_json::Value {

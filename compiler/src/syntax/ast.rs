@@ -89,6 +89,10 @@ pub enum Item {
     Def(DefDecl),
     /// `permit (...) when ...;`
     Rule(Rule),
+    /// `test "name" { request: ..., expect: allow }`
+    Test(TestDecl),
+    /// `fixture name = data;`
+    Fixture(FixtureDecl),
     /// Input the parser could not make sense of; already reported.
     Error(Span),
 }
@@ -106,6 +110,8 @@ impl Item {
             Item::Obligation(d) => d.span,
             Item::Def(d) => d.span,
             Item::Rule(d) => d.span,
+            Item::Test(d) => d.span,
+            Item::Fixture(d) => d.span,
             Item::Error(span) => *span,
         }
     }
@@ -410,6 +416,97 @@ pub struct NamedArg {
     pub name: Ident,
     /// The value.
     pub value: Expr,
+}
+
+/// `test "name" { field: data, ... }`: a named test case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestDecl {
+    /// Doc comment.
+    pub docs: Docs,
+    /// The test's name.
+    pub name: StrLit,
+    /// `request`, `expect`, `rules`, `obligations`, `errors`; the checker
+    /// validates the names.
+    pub fields: Vec<DataField>,
+    /// The whole test.
+    pub span: Span,
+}
+
+/// `fixture name = data;`: a named piece of test data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixtureDecl {
+    /// Doc comment.
+    pub docs: Docs,
+    /// The fixture's name.
+    pub name: Ident,
+    /// Its value.
+    pub value: Data,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `name: data` in a record, an entity's attributes or a call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataField {
+    /// The field's name.
+    pub name: Ident,
+    /// Its value.
+    pub value: Data,
+}
+
+/// `a.b.c: data` in `with { ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataUpdate {
+    /// Where to set the value; at least one segment.
+    pub path: Vec<Ident>,
+    /// The value.
+    pub value: Data,
+}
+
+/// Test data: JSON-like values written in Ward's literal syntax.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    /// What kind of value.
+    pub kind: DataKind,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The kinds of test data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataKind {
+    /// `true`, `false`
+    Bool(bool),
+    /// An integer.
+    Int(i128),
+    /// A duration, in milliseconds.
+    Duration(i128),
+    /// A string.
+    Str(String),
+    /// A fixture's name, or else a symbol: an enum or level value or an
+    /// action, possibly qualified (`Zone.corp`).
+    Name(Path),
+    /// `Type::"id" { attrs } in [Parent::"id"]`
+    Entity {
+        /// The entity type.
+        ty: Path,
+        /// The entity id.
+        id: StrLit,
+        /// Attribute values.
+        attrs: Vec<DataField>,
+        /// Every entity it is a member of.
+        parents: Vec<(Path, StrLit)>,
+    },
+    /// `name(arg: value)`: an expected obligation or error.
+    Call(Path, Vec<DataField>),
+    /// `[a, b]`
+    Set(Vec<Data>),
+    /// `{ name: value }`
+    Record(Vec<DataField>),
+    /// `base with { path: value }`
+    With(Box<Data>, Vec<DataUpdate>),
+    /// `base without [path]`
+    Without(Box<Data>, Vec<Vec<Ident>>),
 }
 
 /// An expression.

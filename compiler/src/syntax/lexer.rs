@@ -94,6 +94,12 @@ pub enum Tok {
     False,
     #[token("test")]
     Test,
+    #[token("fixture")]
+    Fixture,
+    #[token("with")]
+    With,
+    #[token("without")]
+    Without,
 
     // Punctuation.
     #[token("(")]
@@ -421,6 +427,9 @@ impl Tok {
             Tok::True => "true",
             Tok::False => "false",
             Tok::Test => "test",
+            Tok::Fixture => "fixture",
+            Tok::With => "with",
+            Tok::Without => "without",
             Tok::LParen => "(",
             Tok::RParen => ")",
             Tok::LBrace => "{",
@@ -486,6 +495,9 @@ pub const KEYWORDS: &[&str] = &[
     "true",
     "false",
     "test",
+    "fixture",
+    "with",
+    "without",
 ];
 
 #[cfg(test)]

@@ -386,6 +386,8 @@ fn attach_docs(file: &mut ast::File, source: &str, comments: &[Comment]) {
             ast::Item::Obligation(d) => d.docs = docs_before(start),
             ast::Item::Def(d) => d.docs = docs_before(start),
             ast::Item::Rule(d) => d.docs = docs_before(start),
+            ast::Item::Test(d) => d.docs = docs_before(start),
+            ast::Item::Fixture(d) => d.docs = docs_before(start),
             ast::Item::Error(_) => {}
         }
     }

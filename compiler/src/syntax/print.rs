@@ -25,6 +25,7 @@ use crate::syntax::ast::{
     Expr, ExprKind, File, Ident, Import, Item, LevelDecl, NamedArg, ObligationCall, ObligationDecl, Param, Path,
     Pattern, PatternPart, Rule, Scope, ScopeConstraint, TypeDecl, TypeExpr, UnOp,
 };
+use crate::syntax::ast::{Data, DataField, DataKind, FixtureDecl, TestDecl};
 
 /// The line width the printer aims for.
 pub const WIDTH: usize = 100;
@@ -323,6 +324,8 @@ fn item(i: &Item) -> Doc {
         Item::Obligation(d) => obligation(d),
         Item::Def(d) => def(d),
         Item::Rule(d) => rule(d),
+        Item::Test(d) => test_decl(d),
+        Item::Fixture(d) => fixture(d),
         Item::Error(_) => text("<error>"),
     }
 }
@@ -651,4 +654,94 @@ fn arg(a: &Arg) -> Doc {
         Arg::Expr(e) => expr(e),
         Arg::Lambda(name, body) => concat([ident(name), text(" => "), nest(expr(body))]),
     }
+}
+
+// ------------------------------------------------------------------ tests
+
+fn test_decl(d: &TestDecl) -> Doc {
+    let fields = d.fields.iter().map(|f| concat([Doc::HardLine, data_field(f), text(",")]));
+    concat([
+        docs(d.docs.as_ref()),
+        text("test "),
+        text(quote(&d.name.value)),
+        text(" {"),
+        nest(concat(fields)),
+        if d.fields.is_empty() { Doc::Nil } else { Doc::HardLine },
+        text("}"),
+    ])
+}
+
+fn fixture(d: &FixtureDecl) -> Doc {
+    concat([docs(d.docs.as_ref()), text("fixture "), ident(&d.name), text(" = "), data(&d.value), text(";")])
+}
+
+fn data_field(f: &DataField) -> Doc {
+    concat([ident(&f.name), text(": "), data(&f.value)])
+}
+
+fn data_path(segments: &[Ident]) -> Doc {
+    join(segments.iter().map(ident), &text("."))
+}
+
+fn data(d: &Data) -> Doc {
+    match &d.kind {
+        DataKind::Bool(b) => text(b.to_string()),
+        DataKind::Int(n) => text(n.to_string()),
+        DataKind::Duration(ms) => text(duration(*ms)),
+        DataKind::Str(s) => text(quote(s)),
+        DataKind::Name(p) => path(p),
+        DataKind::Entity { ty, id, attrs, parents } => {
+            let mut parts = vec![path(ty), text("::"), text(quote(&id.value))];
+            if !attrs.is_empty() {
+                parts.push(text(" "));
+                parts.push(delimited("{", attrs.iter().map(data_field).collect(), "}", true));
+            }
+            if !parents.is_empty() {
+                let refs = parents.iter().map(|(ty, id)| concat([path(ty), text("::"), text(quote(&id.value))]));
+                parts.push(text(" in "));
+                parts.push(delimited("[", refs.collect(), "]", false));
+            }
+            concat(parts)
+        }
+        DataKind::Call(name, args) => {
+            concat([path(name), delimited("(", args.iter().map(data_field).collect(), ")", false)])
+        }
+        DataKind::Set(elems) => delimited("[", elems.iter().map(data).collect(), "]", false),
+        DataKind::Record(fields) => delimited("{", fields.iter().map(data_field).collect(), "}", true),
+        DataKind::With(base, updates) => {
+            let updates = updates.iter().map(|u| concat([data_path(&u.path), text(": "), data(&u.value)]));
+            concat([data(base), text(" with "), delimited("{", updates.collect(), "}", true)])
+        }
+        DataKind::Without(base, paths) => concat([
+            data(base),
+            text(" without "),
+            delimited("[", paths.iter().map(|p| data_path(p)).collect(), "]", false),
+        ]),
+    }
+}
+
+// ------------------------------------------------------------------ signatures
+
+/// A declaration as its reference documentation shows it: without its doc
+/// comment, and a function without its body. `None` for rules, tests,
+/// fixtures and broken items.
+pub fn signature(i: &Item) -> Option<String> {
+    let doc = match i {
+        Item::Entity(d) => entity(&EntityDecl { docs: None, ..d.clone() }),
+        Item::Enum(d) => enum_decl(&EnumDecl { docs: None, ..d.clone() }),
+        Item::Level(d) => level(&LevelDecl { docs: None, ..d.clone() }),
+        Item::Type(d) => type_decl(&TypeDecl { docs: None, ..d.clone() }),
+        Item::Action(d) => action(&ActionDecl { docs: None, ..d.clone() }),
+        Item::Context(d) => context(&ContextDecl { docs: None, ..d.clone() }),
+        Item::Obligation(d) => obligation(&ObligationDecl { docs: None, ..d.clone() }),
+        Item::Def(d) => group(concat([
+            text("def "),
+            ident(&d.name),
+            delimited("(", d.params.iter().map(param).collect(), ")", false),
+            text(" -> "),
+            type_expr(&d.ret),
+        ])),
+        Item::Rule(_) | Item::Test(_) | Item::Fixture(_) | Item::Error(_) => return None,
+    };
+    Some(layout(&doc, WIDTH))
 }

@@ -140,7 +140,62 @@ impl Erase for Item {
                 obligations.erase();
                 span.erase();
             }
+            Item::Test(TestDecl { docs: _, name, fields, span }) => {
+                name.erase();
+                fields.erase();
+                span.erase();
+            }
+            Item::Fixture(FixtureDecl { docs: _, name, value, span }) => {
+                name.erase();
+                value.erase();
+                span.erase();
+            }
             Item::Error(span) => span.erase(),
+        }
+    }
+}
+
+impl Erase for DataField {
+    fn erase(&mut self) {
+        let DataField { name, value } = self;
+        name.erase();
+        value.erase();
+    }
+}
+
+impl Erase for Data {
+    fn erase(&mut self) {
+        let Data { kind, span } = self;
+        span.erase();
+        match kind {
+            DataKind::Bool(_) | DataKind::Int(_) | DataKind::Duration(_) | DataKind::Str(_) => {}
+            DataKind::Name(p) => p.erase(),
+            DataKind::Entity { ty, id, attrs, parents } => {
+                ty.erase();
+                id.erase();
+                attrs.erase();
+                for (ty, id) in parents {
+                    ty.erase();
+                    id.erase();
+                }
+            }
+            DataKind::Call(name, args) => {
+                name.erase();
+                args.erase();
+            }
+            DataKind::Set(items) => items.erase(),
+            DataKind::Record(fields) => fields.erase(),
+            DataKind::With(base, updates) => {
+                base.erase();
+                for DataUpdate { path, value } in updates {
+                    path.erase();
+                    value.erase();
+                }
+            }
+            DataKind::Without(base, paths) => {
+                base.erase();
+                paths.iter_mut().for_each(|p| p.erase());
+            }
         }
     }
 }
