@@ -6,6 +6,8 @@
 //! Skipped with a notice when Node.js or the package's `node_modules` are
 //! missing, except under `CI=true`, where that fails the test.
 
+#![allow(clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

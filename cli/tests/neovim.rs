@@ -5,6 +5,8 @@
 //! Skipped with a notice when `nvim` is not installed, except under
 //! `CI=true`, where a missing Neovim fails the test.
 
+#![allow(clippy::expect_used, clippy::panic, reason = "a test fails by panicking")]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

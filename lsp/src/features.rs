@@ -220,6 +220,7 @@ pub fn rename(server: &mut Server, params: &RenameParams) -> Result<Option<Works
     let Some((span, targets)) = occurrence(index, file, offset) else { return Ok(None) };
     renamable(analysis, &targets).map_err(|m| (ErrorCode::InvalidRequest, m))?;
     let old = analysis.compilation.sources.snippet(span).to_owned();
+    #[expect(clippy::mutable_key_type, reason = "the protocol's type; URIs are not mutated")]
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     let mut seen = HashSet::new();
     for target in &targets {
@@ -287,10 +288,8 @@ fn member_completion(
         }
     }
     // `identity.`: the declarations of an imported package.
-    if !preceded_by_dot {
-        if let Some(items) = package_members(server, path, receiver) {
-            return items;
-        }
+    if !preceded_by_dot && let Some(items) = package_members(server, path, receiver) {
+        return items;
     }
     // An attribute read: the receiver's type as the checker saw it.
     if let Some(ty) = receiver_type(server, path, text, file, name_start) {
@@ -601,10 +600,10 @@ pub fn document_symbols(server: &mut Server, params: &DocumentSymbolParams) -> O
 /// `workspace/symbol`: declarations of every analysed program.
 #[expect(deprecated, reason = "the field is required by the type")]
 pub fn workspace_symbols(server: &mut Server, params: &WorkspaceSymbolParams) -> Option<WorkspaceSymbolResponse> {
-    if server.workspace.analyses.is_empty() {
-        if let Some(root) = server.workspace.root.clone() {
-            server.workspace.analyse(&root);
-        }
+    if server.workspace.analyses.is_empty()
+        && let Some(root) = server.workspace.root.clone()
+    {
+        server.workspace.analyse(&root);
     }
     let query = params.query.to_lowercase();
     let mut seen = HashSet::new();

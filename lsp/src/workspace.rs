@@ -110,10 +110,8 @@ impl Workspace {
                 return dir;
             }
             let Some(parent) = dir.parent() else { return dir };
-            if let Some(root) = &self.root {
-                if !parent.starts_with(root) {
-                    return dir;
-                }
+            if self.root.as_ref().is_some_and(|root| !parent.starts_with(root)) {
+                return dir;
             }
             if !has_ward_files(parent) {
                 return dir;

@@ -273,11 +273,11 @@ impl Index {
                             Some(d.name.name.clone()),
                         );
                     }
-                    self.locals(sources, &d.body);
+                    self.locals(&d.body);
                 }
                 ast::Item::Rule(r) => {
                     for c in &r.conditions {
-                        self.locals(sources, &c.expr);
+                        self.locals(&c.expr);
                     }
                 }
                 ast::Item::Test(d) => {
@@ -358,39 +358,39 @@ impl Index {
         }
     }
 
-    fn locals(&mut self, sources: &SourceMap, e: &ast::Expr) {
+    fn locals(&mut self, e: &ast::Expr) {
         match &e.kind {
             ast::ExprKind::Let(name, value, body) => {
                 let detail = format!("let {}", name.name);
                 self.add(name.name.clone(), DefKind::Local, name.span, name.span, None, detail, None);
-                self.locals(sources, value);
-                self.locals(sources, body);
+                self.locals(value);
+                self.locals(body);
             }
             ast::ExprKind::Call { callee, args } => {
-                self.locals(sources, callee);
+                self.locals(callee);
                 for a in args {
                     match a {
-                        ast::Arg::Expr(x) => self.locals(sources, x),
+                        ast::Arg::Expr(x) => self.locals(x),
                         ast::Arg::Lambda(name, body) => {
                             let detail = format!("{} =>", name.name);
                             self.add(name.name.clone(), DefKind::Local, name.span, name.span, None, detail, None);
-                            self.locals(sources, body);
+                            self.locals(body);
                         }
                     }
                 }
             }
-            ast::ExprKind::Entity { ty, .. } => self.locals(sources, ty),
-            ast::ExprKind::Set(items) => items.iter().for_each(|x| self.locals(sources, x)),
-            ast::ExprKind::Attr(b, _) | ast::ExprKind::Has(b, _) | ast::ExprKind::Like(b, _) => self.locals(sources, b),
-            ast::ExprKind::Unary(_, b) => self.locals(sources, b),
+            ast::ExprKind::Entity { ty, .. } => self.locals(ty),
+            ast::ExprKind::Set(items) => items.iter().for_each(|x| self.locals(x)),
+            ast::ExprKind::Attr(b, _) | ast::ExprKind::Has(b, _) | ast::ExprKind::Like(b, _) => self.locals(b),
+            ast::ExprKind::Unary(_, b) => self.locals(b),
             ast::ExprKind::Binary(_, a, b) => {
-                self.locals(sources, a);
-                self.locals(sources, b);
+                self.locals(a);
+                self.locals(b);
             }
             ast::ExprKind::If(a, b, c) => {
-                self.locals(sources, a);
-                self.locals(sources, b);
-                self.locals(sources, c);
+                self.locals(a);
+                self.locals(b);
+                self.locals(c);
             }
             _ => {}
         }
@@ -506,5 +506,47 @@ pub fn show(schema: &Schema, ty: &Type) -> String {
             .filter_map(|id| schema.entities.get(id.0 as usize).map(|e| e.name.clone()))
             .collect::<Vec<_>>()
             .join(" | "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str, needle: &str, n: usize) -> u32 {
+        text.match_indices(needle).nth(n).map_or(u32::MAX, |(i, _)| i as u32)
+    }
+
+    #[test]
+    fn names_resolve_to_their_declarations() {
+        let text = "package p\nimport ward.identity\nlevel Tier = low < high\nentity U { tier: Tier }\n\
+                    action read { principal: U, resource: U }\n\
+                    @id(\"r\") permit (principal: U, action: read, resource)\n  \
+                    when let t = principal.tier; t >= Tier.high && identity.mfa_fresh(1m, 2m);\n";
+        let c = crate::compile(vec![("a.ward".into(), text.into())]);
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        let index = &c.index;
+        let file = FileId(0);
+        let target = |needle: &str, n: usize| -> Vec<String> {
+            index
+                .targets_at(file, at(text, needle, n))
+                .into_iter()
+                .map(|t| format!("{}@{}", c.sources.snippet(t), c.sources.get(t.file).name))
+                .collect()
+        };
+        assert_eq!(target("tier;", 0), ["tier@a.ward"]);
+        assert_eq!(target("Tier.high", 0), ["Tier@a.ward"]);
+        assert_eq!(target("high &&", 0), ["high@a.ward"]);
+        assert_eq!(target("t >=", 0), ["t@a.ward"]);
+        assert_eq!(target("read,", 0), ["read@a.ward"]);
+        assert_eq!(target("U, action", 1), ["U@a.ward"]);
+        assert_eq!(target("mfa_fresh", 0), ["mfa_fresh@<stdlib>/identity.ward"]);
+        assert_eq!(target("identity.mfa", 0), ["ward.identity@<stdlib>/identity.ward"]);
+        let tier = index.definitions.iter().find(|d| d.name == "Tier").map(|d| d.span).unwrap_or_default();
+        assert_eq!(index.references_to(tier).len(), 3);
+        let (_, ty) = index.type_at(file, at(text, "tier;", 0)).cloned().unwrap_or((Span::default(), Type::Bool));
+        assert_eq!(index.show(&ty), "Tier");
+        let access = index.accesses.iter().find(|a| a.name.start == at(text, "tier;", 0));
+        assert!(access.is_some_and(|a| index.show(&a.receiver) == "U"));
     }
 }
