@@ -247,3 +247,26 @@ fn init_scaffolds_a_project_that_checks_and_passes_its_tests() {
     assert_eq!(again.status, 1);
     assert!(again.stderr.contains("already exists and is not empty"), "{}", again.stderr);
 }
+
+#[test]
+fn the_committed_stdlib_reference_is_up_to_date() {
+    let out = project("doc", &[]);
+    let run = ward(&root(), &["doc", "--stdlib", "-o", out.to_str().expect("UTF-8 path")]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let committed = root().join("stdlib/reference");
+    let mut pages = 0;
+    for entry in std::fs::read_dir(&out).expect("pages written") {
+        let path = entry.expect("dir entry").path();
+        let name = path.file_name().expect("a file name").to_owned();
+        let fresh = std::fs::read_to_string(&path).expect("page");
+        let kept = std::fs::read_to_string(committed.join(&name)).unwrap_or_default();
+        assert!(
+            fresh == kept,
+            "stdlib/reference/{} is stale: run `ward doc --stdlib -o stdlib/reference`",
+            name.to_string_lossy()
+        );
+        pages += 1;
+    }
+    assert_eq!(pages, std::fs::read_dir(&committed).expect("stdlib/reference").count(), "no stale extra pages");
+    assert!(pages >= 9, "one page per stdlib package");
+}

@@ -449,7 +449,7 @@ impl<'a> Checker<'a> {
     }
 
     /// The type an alias stands for, resolving it on first use.
-    fn alias_type(&mut self, id: usize) -> Option<Type> {
+    pub(super) fn alias_type(&mut self, id: usize) -> Option<Type> {
         if let Some(resolved) = &self.aliases[id].resolved {
             return resolved.clone();
         }

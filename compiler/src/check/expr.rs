@@ -751,6 +751,16 @@ impl Checker<'_> {
         if path.iter().any(|(name, _)| self.poisoned(name)) && type_symbol.is_none() {
             return None;
         }
+        // Aliases are transparent: `type Effect = agents.SideEffect` makes
+        // `Effect.read` a value of the aliased enum.
+        let type_symbol = match type_symbol {
+            Some((Symbol::Alias(id), name)) => match self.alias_type(id) {
+                Some(Type::Enum(id)) => Some((Symbol::Enum(id), name)),
+                Some(_) => type_symbol,
+                None => return None,
+            },
+            other => other,
+        };
         match type_symbol {
             Some((Symbol::Enum(id), ty_name)) => {
                 let enum_span = self.schema.enum_type(id).span;

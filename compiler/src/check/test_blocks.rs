@@ -45,7 +45,15 @@ impl Val {
                 let mut map = Map::new();
                 map.insert("type".into(), Json::String(ty));
                 map.insert("id".into(), Json::String(id));
-                map.insert("attributes".into(), record(attrs));
+                // Empty parts are left out, so that an entity written as an
+                // attribute value is the `{"type", "id"}` reference the
+                // request format expects there.
+                if !attrs.is_empty() {
+                    map.insert("attributes".into(), record(attrs));
+                }
+                if parents.is_empty() {
+                    return Json::Object(map);
+                }
                 let parents = parents
                     .into_iter()
                     .map(|(ty, id)| {
@@ -273,21 +281,10 @@ impl<'a> Checker<'a> {
         let mut out = Vec::new();
         let mut ok = true;
         for item in items {
-            let (name, args) = match &item.kind {
-                DataKind::Call(name, args) => (name, args.as_slice()),
-                DataKind::Name(name) => (name, &[][..]),
-                _ => {
-                    self.error(
-                        Diagnostic::new(
-                            Code::InvalidTestData,
-                            item.span,
-                            "an expected obligation is written `name(arg: value)`",
-                        )
-                        .label("not an obligation"),
-                    );
-                    ok = false;
-                    continue;
-                }
+            let Some((name, args)) = self.call_form(item, "an expected obligation is written `name(arg: value)`")
+            else {
+                ok = false;
+                continue;
             };
             match self.expected_obligation(file, name, args, item.span) {
                 Some(o) => out.push(o),
@@ -386,21 +383,10 @@ impl<'a> Checker<'a> {
         let mut out = Vec::new();
         let mut ok = true;
         for item in items {
-            let (name, args) = match &item.kind {
-                DataKind::Call(name, args) => (name, args.as_slice()),
-                DataKind::Name(name) => (name, &[][..]),
-                _ => {
-                    self.error(
-                        Diagnostic::new(
-                            Code::InvalidTestData,
-                            item.span,
-                            "an expected error is written `kind` or `kind(path: \"...\", rule: \"...\")`",
-                        )
-                        .label("not an error"),
-                    );
-                    ok = false;
-                    continue;
-                }
+            let expected = "an expected error is written `kind` or `kind(path: \"...\", rule: \"...\")`";
+            let Some((name, args)) = self.call_form(item, expected) else {
+                ok = false;
+                continue;
             };
             let Some(kind) = ErrorKind::ALL.iter().copied().find(|k| k.as_str() == name.dotted()) else {
                 self.error(
@@ -444,6 +430,18 @@ impl<'a> Checker<'a> {
             out.push(expected);
         }
         ok.then_some(out)
+    }
+
+    /// `name(args)`, or a bare `name` without arguments.
+    fn call_form<'d>(&mut self, item: &'d Data, expected: &str) -> Option<(&'d ast::Path, &'d [ast::DataField])> {
+        match &item.kind {
+            DataKind::Call(name, args) => Some((name, args.as_slice())),
+            DataKind::Name(name) => Some((name, &[][..])),
+            _ => {
+                self.error(Diagnostic::new(Code::InvalidTestData, item.span, expected).label("not written as a call"));
+                None
+            }
+        }
     }
 
     /// The elements of a list literal.
@@ -501,7 +499,11 @@ impl<'a> Checker<'a> {
                 if path.segments.len() == 1 && fixtures.contains_key(&(package.clone(), path.dotted())) {
                     return self.fixture(fixtures, &package, &path.dotted());
                 }
-                // A symbol: an enum or level value, or an action.
+                // `null`, for tests of input that carries it; otherwise a
+                // symbol: an enum or level value, or an action.
+                if path.dotted() == "null" {
+                    return Some(Val::Scalar(Json::Null));
+                }
                 Some(Val::Scalar(Json::String(path.last().name.clone())))
             }
             DataKind::Entity { ty, id, attrs, parents } => {
