@@ -50,6 +50,9 @@ const KEYWORDS: &[&str] = &[
     "true",
     "false",
     "test",
+    "fixture",
+    "with",
+    "without",
 ];
 
 /// Built-in types offered by completion.
