@@ -60,6 +60,8 @@ enum Command {
     Build(BuildArgs),
     /// Decide a request against a policy or a decision module and print the decision.
     Eval(EvalArgs),
+    /// Serve the Language Server Protocol on standard input and output.
+    Lsp,
     /// Run the `test` blocks of a program through its compiled module and the interpreter.
     Test(TestArgs),
     /// Create a policy project: a schema, rules, tests and a CI script.
@@ -222,6 +224,7 @@ fn main() -> ExitCode {
             Some(module) => eval::run_module(module, &args.request),
             None => eval::run(&args.policy, &args.request, color),
         },
+        Command::Lsp => lsp(),
         Command::Init(args) => init::run(&args.dir),
         Command::Doc(args) => doc::run(&args.paths, args.stdlib, args.output.as_deref()),
         Command::Test(args) => test::run(&test::Options {
@@ -237,6 +240,14 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(failure) => failure.report(color),
+    }
+}
+
+/// Runs the language server until the editor closes the connection.
+fn lsp() -> Outcome {
+    match ward_lsp::run_stdio() {
+        Ok(()) => Ok(status::ok()),
+        Err(e) => Err(Failure::new(format!("language server stopped: {e}"))),
     }
 }
 

@@ -30,6 +30,8 @@ pub struct Compilation {
     pub program: Option<Program>,
     /// Every diagnostic, sorted by location.
     pub diagnostics: Vec<Diagnostic>,
+    /// What every name refers to and the types of expressions, for editors.
+    pub index: check::index::Index,
 }
 
 impl Compilation {

@@ -344,6 +344,7 @@ fn run() -> Result<(), String> {
     let markdown = render(&rows, &meta);
     match &o.out {
         Some(p) if p.as_os_str() != "-" => {
+            let markdown = markdown + &preserved_section(p);
             std::fs::write(p, &markdown).map_err(|e| format!("{}: {e}", p.display()))?;
             eprintln!("wrote {}", p.display());
         }
@@ -822,4 +823,16 @@ fn plot(rows: &[Row], path: &Path) -> Result<(), String> {
         .map_err(|e| err(&e))?;
     root.present().map_err(|e| err(&e))?;
     Ok(())
+}
+
+/// The part of an existing report between `<!-- preserved:begin -->` and
+/// `<!-- preserved:end -->`, markers included: figures other benchmarks
+/// write by hand (such as the language server's), kept across regenerations.
+fn preserved_section(path: &std::path::Path) -> String {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let (begin, end) = ("<!-- preserved:begin -->", "<!-- preserved:end -->");
+    match (old.find(begin), old.find(end)) {
+        (Some(b), Some(e)) if b < e => format!("\n{}\n", &old[b..e + end.len()]),
+        _ => String::new(),
+    }
 }

@@ -245,6 +245,10 @@ impl<'a> Checker<'a> {
         for (index, (_, file)) in self.files.iter().enumerate() {
             for import in &file.imports {
                 let package = import.package.dotted();
+                self.index.package(import.package.span, &package);
+                if let Some(alias) = &import.alias {
+                    self.index.package(alias.span, &package);
+                }
                 if !self.packages.contains_key(&package) {
                     self.error(
                         Diagnostic::new(
@@ -274,6 +278,7 @@ impl<'a> Checker<'a> {
                                 self.packages.get(&package).and_then(|p| p.symbols.get(&name.name)).map(|(s, _)| *s);
                             match found {
                                 Some(symbol) => {
+                                    self.refer(name.span, symbol);
                                     self.scopes[index].imported.insert(name.name.clone(), symbol);
                                 }
                                 None => self.error(
@@ -326,6 +331,7 @@ impl<'a> Checker<'a> {
                 self.is_duplicate(&mut seen, &param.name, "parameter");
                 let ty = self.resolve_type(file, &param.ty);
                 let var = self.fresh_var();
+                self.index.var(var, param.name.span);
                 params.push((param.name.name.clone(), var, ty));
             }
             let ret = self.resolve_type(file, &decl.ret);
@@ -560,6 +566,7 @@ impl<'a> Checker<'a> {
             [alias, name] => self.lookup_qualified(file, &alias.name, &name.name),
             _ => None,
         };
+        self.refer_path(file, path, found);
         if found.is_none() && !path.segments.iter().any(|s| self.poisoned(&s.name)) {
             let mut d = Diagnostic::new(Code::UnknownType, path.span, format!("unknown type `{}`", path.dotted()))
                 .label("not a built-in type, nor declared or imported");

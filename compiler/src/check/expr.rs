@@ -152,35 +152,7 @@ pub(super) fn assignable(value: &Type, target: &Type) -> bool {
 impl Checker<'_> {
     /// How a type is shown in messages.
     pub(super) fn show(&self, ty: &Type) -> String {
-        match ty {
-            Type::Bool => "Bool".into(),
-            Type::Int { min: None, max: None } => "Int".into(),
-            Type::Int { min, max } => format!(
-                "Int[{}..{}]",
-                min.map(|m| m.to_string()).unwrap_or_default(),
-                max.map(|m| m.to_string()).unwrap_or_default()
-            ),
-            Type::String => "String".into(),
-            Type::Duration => "Duration".into(),
-            Type::Timestamp => "Timestamp".into(),
-            Type::TimeOfDay => "TimeOfDay".into(),
-            Type::Ip => "Ip".into(),
-            Type::Cidr => "Cidr".into(),
-            Type::Set(t) => format!("Set<{}>", self.show(t)),
-            Type::Record(r) => {
-                let fields: Vec<String> = r
-                    .fields
-                    .iter()
-                    .map(|f| format!("{}: {}{}", f.name, self.show(&f.ty), if f.optional { "?" } else { "" }))
-                    .collect();
-                format!("{{ {} }}", fields.join(", "))
-            }
-            Type::Enum(id) => self.schema.enum_type(*id).name.clone(),
-            Type::Entity(ids) if ids.is_empty() => "no entity type".into(),
-            Type::Entity(ids) => {
-                ids.iter().map(|id| self.schema.entity(*id).name.clone()).collect::<Vec<_>>().join(" | ")
-            }
-        }
+        super::index::show(&self.schema, ty)
     }
 
     fn mismatch(&mut self, span: Span, expected: &str, found: &Type) {
@@ -211,8 +183,16 @@ impl Checker<'_> {
         typed
     }
 
-    /// Types an expression.
+    /// Types an expression and indexes its type.
     pub(super) fn expr(&mut self, e: &ast::Expr, scope: &mut Scope, facts: &Facts) -> Typed {
+        let typed = self.expr_unindexed(e, scope, facts);
+        if let Some(x) = &typed.expr {
+            self.index.types.push((x.span, x.ty.clone()));
+        }
+        typed
+    }
+
+    fn expr_unindexed(&mut self, e: &ast::Expr, scope: &mut Scope, facts: &Facts) -> Typed {
         let span = e.span;
         match &e.kind {
             ast::ExprKind::Error => Typed::none(),
@@ -357,6 +337,7 @@ impl Checker<'_> {
             ast::ExprKind::Let(name, value, body) => {
                 let value = self.expr(value, scope, facts).expr;
                 let var = self.fresh_var();
+                self.index.var(var, name.span);
                 if let Some(path) = value.as_ref().and_then(|v| self.path_of(v, scope)) {
                     scope.aliases.insert(var, path);
                 }
@@ -397,10 +378,17 @@ impl Checker<'_> {
 
     fn name(&mut self, name: &str, span: Span, scope: &Scope) -> Typed {
         if let Some(local) = scope.local(name) {
+            self.index.var_use(span, local.var);
             let Some(ty) = local.ty.clone() else { return Typed::none() };
             return Typed::plain(mk(ExprKind::Var(local.var), ty, span));
         }
-        let message = match self.lookup(scope.file, name) {
+        let found = self.lookup(scope.file, name);
+        if let Some(symbol) = found {
+            self.refer(span, symbol);
+        } else {
+            self.refer_alias(scope.file, span, name);
+        }
+        let message = match found {
             Some(Symbol::Def(_)) => {
                 Some((format!("`{name}` is a function, not a value"), format!("call it: `{name}(...)`")))
             }
@@ -476,9 +464,15 @@ impl Checker<'_> {
         };
         let symbol = match path.as_slice() {
             [(name, _)] => self.lookup(scope.file, name),
-            [(alias, _), (name, _)] => self.lookup_qualified(scope.file, alias, name),
+            [(alias, alias_span), (name, _)] => {
+                self.refer_alias(scope.file, *alias_span, alias);
+                self.lookup_qualified(scope.file, alias, name)
+            }
             _ => None,
         };
+        if let (Some(symbol), Some((_, last))) = (symbol, path.last()) {
+            self.refer(*last, symbol);
+        }
         match symbol {
             Some(Symbol::Entity(t)) => {
                 let lit = EntityLit { ty: t, id: id.to_owned() };
@@ -564,7 +558,10 @@ impl Checker<'_> {
     fn field(&mut self, ty: &Type, name: &ast::Ident, base_span: Span) -> Option<Field> {
         match ty {
             Type::Record(record) => match record.field(&name.name) {
-                Some(f) => Some(f.clone()),
+                Some(f) => {
+                    self.index.reference(name.span, f.span);
+                    Some(f.clone())
+                }
                 None => {
                     let candidates: Vec<String> = record.fields.iter().map(|f| f.name.clone()).collect();
                     let what = if record.as_ref() == &self.schema.context {
@@ -582,6 +579,7 @@ impl Checker<'_> {
                     let entity = self.schema.entity(*id);
                     match entity.attrs.field(&name.name) {
                         Some(f) => {
+                            self.index.reference(name.span, f.span);
                             found = match found {
                                 None => Some(f.clone()),
                                 Some(prev) => match unify(&prev.ty, &f.ty) {
@@ -677,6 +675,7 @@ impl Checker<'_> {
             return self.qualified_value(&path, whole.span, scope);
         }
         let base = self.expr(base, scope, facts).expr?;
+        self.index.accesses.push(super::index::Access { name: name.span, receiver: base.ty.clone() });
         if matches!(base.ty, Type::Entity(_)) && !matches!(base.kind, ExprKind::Principal | ExprKind::Resource) {
             self.entity_reference_attribute(&base, name);
             return None;
@@ -709,7 +708,13 @@ impl Checker<'_> {
     fn qualified_value(&mut self, path: &[(&str, Span)], span: Span, scope: &Scope) -> Option<Expr> {
         let file = scope.file;
         let (type_symbol, value) = match path {
-            [(ty, _), value] => (self.lookup(file, ty).map(|s| (s, *ty)), *value),
+            [(ty, ty_span), value] => {
+                let found = self.lookup(file, ty);
+                if let Some(symbol) = found {
+                    self.refer(*ty_span, symbol);
+                }
+                (found.map(|s| (s, *ty)), *value)
+            }
             [(alias, alias_span), (ty, _), value] => {
                 if !self.scopes[file].aliases.contains_key(*alias) {
                     self.error(
@@ -718,7 +723,12 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                (self.lookup_qualified(file, alias, ty).map(|s| (s, *ty)), *value)
+                self.refer_alias(file, *alias_span, alias);
+                let found = self.lookup_qualified(file, alias, ty);
+                if let (Some(symbol), Some((_, ty_span))) = (found, path.get(1)) {
+                    self.refer(*ty_span, symbol);
+                }
+                (found.map(|s| (s, *ty)), *value)
             }
             _ => {
                 let (root, root_span) = path[0];
@@ -753,6 +763,8 @@ impl Checker<'_> {
         };
         match type_symbol {
             Some((Symbol::Enum(id), ty_name)) => {
+                let enum_span = self.schema.enum_type(id).span;
+                self.index.value(value.1, enum_span, value.0);
                 let enum_type = self.schema.enum_type(id);
                 match enum_type.values.iter().position(|v| v == value.0) {
                     Some(index) => mk(ExprKind::Const(Const::Enum(id, index as u32)), Type::Enum(id), span),
@@ -813,6 +825,7 @@ impl Checker<'_> {
 
     fn has(&mut self, base: &ast::Expr, name: &ast::Ident, span: Span, scope: &mut Scope, facts: &Facts) -> Typed {
         let Some(base) = self.expr(base, scope, facts).expr else { return Typed::none() };
+        self.index.accesses.push(super::index::Access { name: name.span, receiver: base.ty.clone() });
         if matches!(base.ty, Type::Entity(_)) && !matches!(base.kind, ExprKind::Principal | ExprKind::Resource) {
             self.entity_reference_attribute(&base, name);
             return Typed::none();
@@ -1029,7 +1042,11 @@ impl Checker<'_> {
                 if let Some(constructor) = self.constructor(name, args, span) {
                     return constructor;
                 }
-                match self.lookup(scope.file, name) {
+                let found = self.lookup(scope.file, name);
+                if let Some(symbol) = found {
+                    self.refer(callee.span, symbol);
+                }
+                match found {
                     Some(Symbol::Def(id)) => self.def_call(id, name, args, span, scope, facts),
                     Some(_) => {
                         self.error(Diagnostic::new(
@@ -1061,7 +1078,12 @@ impl Checker<'_> {
                 if let Some(path) = self.name_path(receiver, scope) {
                     if let [(alias, alias_span)] = path.as_slice() {
                         if self.scopes[scope.file].aliases.contains_key(*alias) {
-                            return match self.lookup_qualified(scope.file, alias, &method.name) {
+                            self.refer_alias(scope.file, *alias_span, alias);
+                            let found = self.lookup_qualified(scope.file, alias, &method.name);
+                            if let Some(symbol) = found {
+                                self.refer(method.span, symbol);
+                            }
+                            return match found {
                                 Some(Symbol::Def(id)) => self.def_call(id, &method.name, args, span, scope, facts),
                                 Some(_) => {
                                     self.error(Diagnostic::new(
@@ -1293,6 +1315,7 @@ impl Checker<'_> {
                     return None;
                 };
                 let var = self.fresh_var();
+                self.index.var(var, var_name.span);
                 scope.locals.push(Local { name: var_name.name.clone(), var, ty: Some(element.as_ref().clone()) });
                 let body = self.condition(body, scope, facts).expr;
                 scope.locals.pop();

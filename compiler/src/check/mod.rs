@@ -6,6 +6,7 @@
 
 mod decls;
 mod expr;
+pub mod index;
 mod rules;
 mod test_blocks;
 
@@ -33,11 +34,11 @@ pub fn compile(mut files: Vec<(String, String)>) -> Compilation {
         parsed.push((id, result.file));
     }
     load_stdlib(&mut sources, &mut parsed, &mut diagnostics);
-    let (program, check_diagnostics) = check(&sources, &parsed);
+    let (program, check_diagnostics, index) = check_indexed(&sources, &parsed);
     diagnostics.extend(check_diagnostics);
     diagnostics::sort(&mut diagnostics);
     let program = if diagnostics.iter().any(Diagnostic::is_error) { None } else { program };
-    Compilation { sources, program, diagnostics }
+    Compilation { sources, program, diagnostics, index }
 }
 
 /// Adds the standard-library files whose packages are imported, directly or
@@ -80,6 +81,15 @@ fn stdlib_package(text: &str) -> Option<&str> {
 
 /// Checks parsed files as one program.
 pub fn check(sources: &SourceMap, files: &[(FileId, ast::File)]) -> (Option<Program>, Vec<Diagnostic>) {
+    let (program, diagnostics, _) = check_indexed(sources, files);
+    (program, diagnostics)
+}
+
+/// Checks parsed files as one program and indexes what every name refers to.
+pub fn check_indexed(
+    sources: &SourceMap,
+    files: &[(FileId, ast::File)],
+) -> (Option<Program>, Vec<Diagnostic>, index::Index) {
     let mut checker = Checker::new(sources, files);
     checker.declare();
     checker.resolve_imports();
@@ -158,6 +168,8 @@ struct Checker<'a> {
     obligation_decls: HashMap<String, Span>,
     context_decl: Option<Span>,
     next_var: u32,
+    /// What names resolve to, for editors.
+    index: index::Index,
     /// For each context declaration found: file index and declaration.
     context_source: Option<(usize, &'a ast::ContextDecl)>,
     /// Names that declarations the parser could not read would have
@@ -192,6 +204,7 @@ impl<'a> Checker<'a> {
             context_decl: None,
             next_var: 0,
             context_source: None,
+            index: index::Index::new(sources, files),
             poisoned: std::collections::HashSet::new(),
         }
     }
@@ -205,7 +218,8 @@ impl<'a> Checker<'a> {
         crate::program::VarId(self.next_var - 1)
     }
 
-    fn finish(mut self) -> (Option<Program>, Vec<Diagnostic>) {
+    fn finish(mut self) -> (Option<Program>, Vec<Diagnostic>, index::Index) {
+        self.index.schema = self.schema.clone();
         let has_errors = self.diags.iter().any(Diagnostic::is_error);
         let mut defs = Vec::with_capacity(self.defs.len());
         let mut complete = !has_errors;
@@ -230,7 +244,7 @@ impl<'a> Checker<'a> {
             rules: std::mem::take(&mut self.rules),
             tests: std::mem::take(&mut self.tests),
         });
-        (program, self.diags)
+        (program, self.diags, self.index)
     }
 
     /// A short location such as `policy.ward:12`, for default rule ids.
@@ -257,6 +271,42 @@ impl<'a> Checker<'a> {
         self.packages.get(package)?.symbols.get(name).map(|(s, _)| *s)
     }
 
+    /// Where the declaration a symbol names is written.
+    fn symbol_span(&self, symbol: Symbol) -> Option<Span> {
+        Some(match symbol {
+            Symbol::Entity(id) => self.schema.entities.get(id.0 as usize)?.span,
+            Symbol::Enum(id) => self.schema.enums.get(id.0 as usize)?.span,
+            Symbol::Alias(id) => self.aliases.get(id)?.decl.name.span,
+            Symbol::Def(id) => self.defs.get(id.0 as usize)?.decl.name.span,
+            Symbol::Obligation(id) => self.obligations.get(id.0 as usize)?.span,
+            Symbol::Action(id) => self.schema.actions.get(id.0 as usize)?.span,
+        })
+    }
+
+    /// Indexes a name written at `span` that resolved to `symbol`.
+    fn refer(&mut self, span: Span, symbol: Symbol) {
+        if let Some(target) = self.symbol_span(symbol) {
+            self.index.reference(span, target);
+        }
+    }
+
+    /// Indexes a package alias written at `span` in file `file`.
+    fn refer_alias(&mut self, file: usize, span: Span, alias: &str) {
+        if let Some(package) = self.scopes[file].aliases.get(alias).cloned() {
+            self.index.package(span, &package);
+        }
+    }
+
+    /// Indexes a resolved path: its package alias, if any, and its name.
+    fn refer_path(&mut self, file: usize, path: &ast::Path, symbol: Option<Symbol>) {
+        if let [alias, _] = path.segments.as_slice() {
+            self.refer_alias(file, alias.span, &alias.name);
+        }
+        if let Some(symbol) = symbol {
+            self.refer(path.last().span, symbol);
+        }
+    }
+
     /// Whether a missing name is explained by an earlier error.
     fn poisoned(&self, name: &str) -> bool {
         self.poisoned.contains(name)
@@ -264,6 +314,12 @@ impl<'a> Checker<'a> {
 
     /// Resolves a dotted path naming a declaration; reports what is wrong.
     fn resolve_path(&mut self, file: usize, path: &ast::Path, what: &str) -> Option<Symbol> {
+        let found = self.resolve_path_unindexed(file, path, what);
+        self.refer_path(file, path, found);
+        found
+    }
+
+    fn resolve_path_unindexed(&mut self, file: usize, path: &ast::Path, what: &str) -> Option<Symbol> {
         if path.segments.iter().any(|s| self.poisoned(&s.name)) {
             let found = match path.segments.as_slice() {
                 [name] => self.lookup(file, &name.name),

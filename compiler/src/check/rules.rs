@@ -125,6 +125,11 @@ impl Checker<'_> {
         let scope = self.rule_scope(file, &rule.scope);
         let conditions = scope.as_ref().and_then(|(resolved, principal, resource)| {
             let _ = resolved;
+            self.index.rules.push(super::index::RuleTypes {
+                span: rule.span,
+                principal: principal.clone(),
+                resource: resource.clone(),
+            });
             let mut body_scope = Scope::rule(file, principal.clone(), resource.clone());
             let mut facts = Facts::new();
             let mut out = Vec::new();
