@@ -355,7 +355,7 @@ fn navigation_across_files_and_into_the_standard_library() {
         ("dominates(", 0, "schema.ward", "dominates("),
         ("tier)", 0, "schema.ward", "tier: Tier"),
         ("read,", 1, "schema.ward", "read {"),
-        ("mfa_fresh", 0, "identity.ward", "mfa_fresh("),
+        ("mfa_fresh", 0, "identity.ward", "mfa_fresh(age:"),
     ];
     for (needle, n, file, target) in cases {
         let result = client.request("textDocument/definition", at(&rules, pos(RULES, needle, n, 0)));
