@@ -349,21 +349,27 @@ fn navigation_across_files_and_into_the_standard_library() {
     assert!(hover["contents"]["value"].as_str().unwrap_or("").contains("Duration"), "{hover}");
 
     // Go to definition: a type in another file, an enum value, a def, a stdlib def, an import.
-    let cases: [(&str, usize, &str, &str); 6] = [
-        ("User, action", 0, "schema.ward", "User in"),
-        ("corp", 0, "schema.ward", "corp"),
-        ("dominates(", 0, "schema.ward", "dominates("),
-        ("tier)", 0, "schema.ward", "tier: Tier"),
-        ("read,", 1, "schema.ward", "read {"),
-        ("mfa_fresh", 0, "identity.ward", "mfa_fresh(age:"),
+    let cases: [(&str, usize, &str, &str, usize); 6] = [
+        ("User, action", 0, "schema.ward", "User in", 0),
+        ("corp", 0, "schema.ward", "corp", 0),
+        ("dominates(", 0, "schema.ward", "dominates(", 0),
+        ("tier)", 0, "schema.ward", "tier: Tier", 0),
+        ("read,", 1, "schema.ward", "read {", 0),
+        ("mfa_fresh", 0, "identity.ward", "\ndef mfa_fresh(", 5),
     ];
-    for (needle, n, file, target) in cases {
+    for (needle, n, file, target, shift) in cases {
         let result = client.request("textDocument/definition", at(&rules, pos(RULES, needle, n, 0)));
         let location = &result[0];
         let path = path_of(location["uri"].as_str().unwrap_or(""));
         assert!(path.ends_with(file), "{needle}: {result}");
         let text = std::fs::read_to_string(&path).expect("target file");
-        assert_eq!(location["range"]["start"], pos(&text, target, 0, 0), "{needle}");
+        let expected = pos(&text, target, 0, 0);
+        let expected = if shift == 0 {
+            expected
+        } else {
+            json!({ "line": expected["line"].as_u64().unwrap_or(0) + 1, "character": shift - 1 })
+        };
+        assert_eq!(location["range"]["start"], expected, "{needle}");
     }
     let import = client.request("textDocument/definition", at(&rules, pos(RULES, "identity", 0, 0)));
     assert!(path_of(import[0]["uri"].as_str().unwrap_or("")).ends_with("identity.ward"), "{import}");
@@ -481,14 +487,14 @@ fn rename_across_files_formatting_tokens_and_lenses() {
     params["newName"] = json!("not valid");
     assert!(client.call("textDocument/rename", params).get("error").is_some());
 
-    // Formatting: the printer's canonical text.
-    let messy = "package acme\n\nentity   Team {}\n";
+    // Formatting: `ward fmt`'s canonical text, comments kept.
+    let messy = "package acme\n\n// teams\nentity   Team {}  // none yet\n";
     client.change(&schema, 2, messy);
     let edits = client.request(
         "textDocument/formatting",
         json!({ "textDocument": { "uri": uri(&schema) }, "options": { "tabSize": 2, "insertSpaces": true } }),
     );
-    assert_eq!(edits[0]["newText"], "package acme\n\nentity Team {}\n", "{edits}");
+    assert_eq!(edits[0]["newText"], "package acme\n\n// teams\nentity Team {} // none yet\n", "{edits}");
     client.change(&schema, 3, SCHEMA);
 
     // Semantic tokens: keywords, types, attributes, enum members, comments.

@@ -31,7 +31,8 @@ pub fn policy(lines: usize) -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let dir = std::env::temp_dir().join(format!("ward-lsp-bench-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("lsp-bench");
+    let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join("policy.ward");
     let text = policy(5_000);
@@ -46,7 +47,11 @@ fn bench(c: &mut Criterion) {
     send(Message::Notification(Notification::new("initialized".into(), json!({}))));
     let wait = || loop {
         match client.receiver.recv_timeout(Duration::from_secs(60)) {
-            Ok(Message::Notification(n)) if n.method == "textDocument/publishDiagnostics" => return n,
+            Ok(Message::Notification(n))
+                if n.method == "textDocument/publishDiagnostics" && n.params["uri"] == uri.as_str() =>
+            {
+                return n;
+            }
             Ok(_) => {}
             Err(_) => return Notification::new(String::new(), json!(null)),
         }
@@ -55,7 +60,9 @@ fn bench(c: &mut Criterion) {
         "textDocument/didOpen".into(),
         json!({ "textDocument": { "uri": uri, "languageId": "ward", "version": 1, "text": text } }),
     )));
-    wait();
+    let first = wait();
+    let count = first.params["diagnostics"].as_array().map_or(0, Vec::len);
+    eprintln!("{} lines: `{}` with {count} diagnostics", text.lines().count(), first.method);
 
     let edits = [text.replacen("context.risk < 0", "context.risk < 1", 1), text.clone()];
     let mut version = 1;

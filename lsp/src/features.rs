@@ -635,17 +635,10 @@ pub fn workspace_symbols(server: &mut Server, params: &WorkspaceSymbolParams) ->
     Some(WorkspaceSymbolResponse::Flat(out))
 }
 
-/// The formatted text of a document, or `None` when it cannot be formatted.
+/// The formatted text of a document, as `ward fmt` writes it, or `None`
+/// when it has syntax errors.
 pub fn format_source(text: &str) -> Option<String> {
-    let parsed = ward_compiler::syntax::parser::parse(FileId(0), text);
-    if parsed.diagnostics.iter().any(ward_compiler::diagnostics::Diagnostic::is_error) {
-        return None;
-    }
-    // The printer keeps doc comments only: leave files with other comments alone.
-    if lexer::lex(text).comments.iter().any(|c| !c.doc) {
-        return None;
-    }
-    Some(ward_compiler::syntax::print::print_file(&parsed.file))
+    ward_compiler::format_source(text).ok()
 }
 
 /// `textDocument/formatting`: one edit replacing the document.

@@ -539,7 +539,7 @@ mod tests {
         assert_eq!(target("high &&", 0), ["high@a.ward"]);
         assert_eq!(target("t >=", 0), ["t@a.ward"]);
         assert_eq!(target("read,", 0), ["read@a.ward"]);
-        assert_eq!(target("U, action", 1), ["U@a.ward"]);
+        assert_eq!(target("U, action", 0), ["U@a.ward"]);
         assert_eq!(target("mfa_fresh", 0), ["mfa_fresh@<stdlib>/identity.ward"]);
         assert_eq!(target("identity.mfa", 0), ["ward.identity@<stdlib>/identity.ward"]);
         let tier = index.definitions.iter().find(|d| d.name == "Tier").map(|d| d.span).unwrap_or_default();
