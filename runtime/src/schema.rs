@@ -30,6 +30,65 @@ pub(crate) struct Schema {
     /// Per rule, the rank of its id among the distinct rule ids, so that
     /// rules are sorted by id as integers.
     pub(crate) id_rank: Vec<u32>,
+    /// Per entity type, its attributes with their names resolved once.
+    pub(crate) entity_fields: Vec<Fields>,
+    /// The context's fields, names resolved once.
+    pub(crate) context: Fields,
+}
+
+/// Containers with more fields than this look names up in a hash map;
+/// smaller ones compare names in turn, which is faster for a handful.
+const LINEAR_LOOKUP: usize = 8;
+
+/// The fields of one container (entity type, record, the context), laid
+/// out for encoding: an attribute name is resolved to its field with one
+/// lookup, whatever the order the request gives them in.
+#[derive(Debug, Default)]
+pub(crate) struct Fields {
+    pub(crate) fields: Vec<Field>,
+    /// Name to position in `fields`, for containers with many fields.
+    index: Option<HashMap<Box<str>, u32>>,
+}
+
+/// One field of a container.
+#[derive(Debug)]
+pub(crate) struct Field {
+    pub(crate) name: Box<str>,
+    pub(crate) ty: TypeLayout,
+    pub(crate) offset: u32,
+    pub(crate) present_offset: Option<u32>,
+    /// For a record, its own fields.
+    pub(crate) record: Option<Fields>,
+}
+
+impl Fields {
+    fn new(layout: &[FieldLayout]) -> Fields {
+        let fields: Vec<Field> = layout
+            .iter()
+            .map(|f| Field {
+                name: f.name.as_str().into(),
+                ty: f.ty.clone(),
+                offset: f.offset,
+                present_offset: f.present_offset,
+                record: match &f.ty {
+                    TypeLayout::Record { fields, .. } => Some(Fields::new(fields)),
+                    _ => None,
+                },
+            })
+            .collect();
+        let index = (fields.len() > LINEAR_LOOKUP)
+            .then(|| fields.iter().enumerate().map(|(i, f)| (f.name.clone(), i as u32)).collect());
+        Fields { fields, index }
+    }
+
+    /// The position of the field called `name`.
+    #[inline]
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(name).map(|&i| i as usize),
+            None => self.fields.iter().position(|f| &*f.name == name),
+        }
+    }
 }
 
 impl Schema {
@@ -71,7 +130,20 @@ impl Schema {
         ids.dedup();
         let id_rank =
             manifest.rules.iter().map(|r| ids.binary_search(&r.id.as_str()).map_or(0, |i| i as u32)).collect();
-        Ok(Schema { obligations, rule_obligations, id_rank, manifest, entity_index, action_index, enum_index, strings })
+        let entity_fields = schema.entity_types.iter().map(|t| Fields::new(&t.fields)).collect();
+        let context = Fields::new(&schema.context);
+        Ok(Schema {
+            obligations,
+            rule_obligations,
+            id_rank,
+            entity_fields,
+            context,
+            manifest,
+            entity_index,
+            action_index,
+            enum_index,
+            strings,
+        })
     }
 }
 

@@ -260,14 +260,37 @@ fn locked_version(name: &str) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// Groups the digits of a whole number in threes: `18435` is `18,435`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A factor for a table: one decimal below 10 (`3.9`), a whole number with
+/// grouped digits above (`1,694`).
+fn factor(f: f64) -> String {
+    if f < 9.95 { format!("{f:.1}") } else { thousands(f.round() as u64) }
+}
+
+/// Ward's median `a` over a peer's `b`, as a fraction and a factor:
+/// `1/1,694 (1,694× faster)`, or `1.3 (1.3× slower)`.
 fn ratio(a: f64, b: f64) -> String {
     let r = a / b;
-    if !r.is_finite() {
+    if !r.is_finite() || r <= 0.0 {
         "—".to_owned()
     } else if r < 1.0 {
-        format!("{r:.4} ({:.0}× faster)", 1.0 / r)
+        let f = factor(1.0 / r);
+        format!("1/{f} ({f}× faster)")
     } else {
-        format!("{r:.2} ({r:.1}× slower)")
+        let f = factor(r);
+        format!("{f} ({f}× slower)")
     }
 }
 
@@ -455,7 +478,7 @@ fn render(rows: &[Row], meta: &Meta) -> String {
         "## Headline: time per decision, median (p99)\n\n\
          Inputs already in each engine's native form (Ward: a parsed `Request`, the \
          encoding into the module's memory, the call and building the `Decision` \
-         included). Ratios are Ward's median over the peer's: below 1 means Ward is faster.\n\n\
+         included). Ratios are Ward's median over the peer's, written as a fraction: 1/40 means Ward takes a fortieth of the peer's time (40× faster).\n\n\
          ![decision latency vs number of rules](bench/latency.svg)\n\n\
          | N | Ward | Ward, pre-encoded | Cedar | regorus RVM | regorus interpreter | Ward / Cedar | Ward / regorus RVM | Ward / regorus interpreter |\n\
          | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
