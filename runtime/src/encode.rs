@@ -225,7 +225,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
     pub(crate) fn action(&mut self, name: &str, principal: (Option<u32>, &str), resource: (Option<u32>, &str)) {
         let schema: &'s Schema = self.schema;
         let layout = &schema.manifest.schema;
-        let action = schema.action_index.get(name).and_then(|&i| Some((i, layout.actions.get(i as usize)?)));
+        let action = schema.action_index.get(name).and_then(|i| Some((i, layout.actions.get(i as usize)?)));
         match action {
             None => self.error(ErrorKind::UnknownAction, &Path::Root("action"), format!("unknown action `{name}`")),
             Some((index, action)) => {
@@ -247,7 +247,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
     }
 
     pub(crate) fn entity_type(&mut self, name: &str, path: &Path<'_>) -> Option<u32> {
-        let found = self.schema.entity_index.get(name).copied();
+        let found = self.schema.entity_index.get(name);
         if found.is_none() {
             self.error(ErrorKind::UnknownEntityType, path, format!("unknown entity type `{name}`"));
         }
@@ -430,7 +430,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
 
     /// Writes a string slot at `at`, appending the bytes to the variable part.
     pub(crate) fn string(&mut self, at: usize, text: &str) {
-        let id = self.schema.strings.get(text).copied().unwrap_or(0);
+        let id = self.schema.strings.get(text).map_or(0, |id| id as i32);
         let offset = self.buf.len();
         self.buf.extend_from_slice(text.as_bytes());
         put_i32(self.buf, at, id);
@@ -503,7 +503,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
                     let name = schema.manifest.schema.enums.get(*id as usize).map_or("", |e| e.name.as_str());
                     self.error(ErrorKind::UnknownEnumValue, path, format!("`{text}` is not a value of `{name}`"));
                 }
-                return index.map(|&i| i64::from(i));
+                return index.map(i64::from);
             }
             _ => return None,
         };

@@ -500,7 +500,7 @@ impl<'de, 's> Visitor<'de> for EntitySeed<'_, 's, '_, '_> {
             match key {
                 EntityKey::Type if ty.is_none() => {
                     map.next_value_seed(StrInto(&mut d.js.types[role]))?;
-                    ty = Some(schema.entity_index.get(d.js.types[role].as_str()).copied());
+                    ty = Some(schema.entity_index.get(d.js.types[role].as_str()));
                 }
                 EntityKey::Id if !id => {
                     id = true;
@@ -911,5 +911,105 @@ impl<'de> Visitor<'de> for ElementSeed<'_, '_, '_, '_, '_> {
         let key =
             enc.element_key(element, Leaf::Object, parts.map(|(ty, id)| (slice(texts, ty), slice(texts, id))), path);
         Ok((key, parts.map_or((0, 0), |(_, id)| id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::encode::{Scratch, encode};
+
+    /// A user with a bool, an int and an optional string; a document with a
+    /// set of strings, an entity and a record; a context with a set of groups.
+    const MANIFEST: &str = r#"{
+        "abi_version": 1, "packages": [], "source_hash": "00",
+        "schema": {
+            "entity_types": [
+                {"name": "User", "ancestor_types": [1], "fields": [
+                    {"name": "admin", "type": {"kind": "bool"}, "offset": 24},
+                    {"name": "level", "type": {"kind": "int"}, "offset": 32},
+                    {"name": "nick", "type": {"kind": "string"}, "offset": 40, "present_offset": 52}
+                ]},
+                {"name": "Group", "ancestor_types": [], "fields": []},
+                {"name": "Doc", "ancestor_types": [1], "fields": [
+                    {"name": "tags", "type": {"kind": "set", "element": {"kind": "string"}}, "offset": 24},
+                    {"name": "owner", "type": {"kind": "entity", "types": [0]}, "offset": 32},
+                    {"name": "meta", "type": {"kind": "record", "size": 16, "fields": [
+                        {"name": "a", "type": {"kind": "bool"}, "offset": 0},
+                        {"name": "b", "type": {"kind": "duration"}, "offset": 8, "present_offset": 4}
+                    ]}, "offset": 48}
+                ]}
+            ],
+            "enums": [],
+            "actions": [{"name": "read", "principals": [0], "resources": [2]}],
+            "principal_offset": 8, "resource_offset": 72, "context_offset": 144,
+            "context": [
+                {"name": "groups", "type": {"kind": "set", "element": {"kind": "entity", "types": [1]}}, "offset": 0}
+            ],
+            "fixed_size": 160
+        },
+        "strings": ["admins"], "obligations": [], "rules": []
+    }"#;
+
+    const GOOD: &str = r#"{"principal": {"type": "User", "id": "alice", "attributes": {"admin": true, "level": 3},
+        "ancestors": [{"type": "Group", "id": "admins"}]},
+        "action": "read",
+        "resource": {"type": "Doc", "id": "d", "attributes": {"tags": ["b", "a", "b"],
+            "owner": {"type": "User", "id": "bob"}, "meta": {"a": false, "b": "15m"}}},
+        "context": {"groups": [{"type": "Group", "id": "g"}]}}"#;
+
+    fn schema() -> Schema {
+        Schema::from_json(MANIFEST.as_bytes()).expect("the test manifest")
+    }
+
+    /// The JSON path's result (`None`: the general path) and the general path's.
+    fn both(schema: &Schema, text: &str) -> (Option<Result<(), Vec<DecisionError>>>, Result<(), Vec<DecisionError>>) {
+        let mut scratch = Scratch::default();
+        let mut buf = Vec::new();
+        let fast = encode_json(schema, text.as_bytes(), &mut buf, &mut scratch);
+        let general = match ward_types::Request::from_json(text.as_bytes()) {
+            Ok(request) => encode(schema, &request, &mut Vec::new(), &mut scratch),
+            Err(error) => Err(vec![error]),
+        };
+        (fast, general)
+    }
+
+    #[test]
+    fn ordinary_documents_take_the_json_path() {
+        let schema = schema();
+        let value: serde_json::Value = serde_json::from_str(GOOD).unwrap();
+        let type_last =
+            GOOD.replace(r#""type": "User", "id": "alice", "attributes""#, r#""id": "alice", "attributes""#).replace(
+                r#""ancestors": [{"type": "Group", "id": "admins"}]}"#,
+                r#""ancestors": [{"type": "Group", "id": "admins"}], "type": "User"}"#,
+            );
+        assert_ne!(type_last, GOOD);
+        let invalid =
+            GOOD.replace(r#""level": 3"#, r#""level": 1.5, "nick": null"#).replace(r#""b": "15m""#, r#""b": "x""#);
+        for text in [GOOD.to_owned(), value.to_string(), type_last, invalid] {
+            let (fast, general) = both(&schema, &text);
+            assert_eq!(fast.as_ref(), Some(&general), "{text}");
+        }
+        let (fast, _) = both(&schema, GOOD);
+        assert_eq!(fast, Some(Ok(())));
+    }
+
+    #[test]
+    fn unusual_documents_take_the_general_path() {
+        let schema = schema();
+        for text in [
+            GOOD.replace(r#""admin": true"#, r#""admin": true, "admin": false"#),
+            GOOD.replace(r#""action": "read""#, r#""action": "read", "action": "read""#),
+            GOOD.replace(r#"{"type": "Group", "id": "admins"}"#, r#"["Group", "admins"]"#),
+            GOOD.replace(r#""action": "read""#, r#""action": "read", "extra": 1"#),
+            GOOD.replace(r#"{"type": "User", "id": "bob"}"#, r#"{"type": "User", "id": "bob", "id": "b"}"#),
+            "[1]".to_owned(),
+            "{".to_owned(),
+        ] {
+            let (fast, _) = both(&schema, &text);
+            assert_eq!(fast, None, "{text}");
+        }
     }
 }

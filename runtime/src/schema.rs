@@ -17,11 +17,11 @@ pub(crate) const ENTITY_HEADER: u64 = 24;
 #[derive(Debug)]
 pub(crate) struct Schema {
     pub(crate) manifest: Manifest,
-    pub(crate) entity_index: HashMap<String, u32>,
-    pub(crate) action_index: HashMap<String, u32>,
-    pub(crate) enum_index: Vec<HashMap<String, u32>>,
+    pub(crate) entity_index: Names,
+    pub(crate) action_index: Names,
+    pub(crate) enum_index: Vec<Names>,
     /// Interned strings and their ids (`index + 1`).
-    pub(crate) strings: HashMap<String, i32>,
+    pub(crate) strings: Names,
     /// Every obligation of every rule, sorted and distinct, so that a
     /// decision's obligations are sorted as integers.
     pub(crate) obligations: Vec<Obligation>,
@@ -36,8 +36,8 @@ pub(crate) struct Schema {
     pub(crate) context: Fields,
 }
 
-/// Containers with more fields than this look names up in a hash map;
-/// smaller ones compare names in turn, which is faster for a handful.
+/// Sets of more names than this look names up in a hash map; smaller ones
+/// compare names in turn, which is faster for a handful.
 const LINEAR_LOOKUP: usize = 8;
 
 /// The fields of one container (entity type, record, the context), laid
@@ -46,8 +46,8 @@ const LINEAR_LOOKUP: usize = 8;
 #[derive(Debug, Default)]
 pub(crate) struct Fields {
     pub(crate) fields: Vec<Field>,
-    /// Name to position in `fields`, for containers with many fields.
-    index: Option<HashMap<Box<str>, u32>>,
+    /// Name to position in `fields`.
+    names: Names,
 }
 
 /// One field of a container.
@@ -76,18 +76,14 @@ impl Fields {
                 },
             })
             .collect();
-        let index = (fields.len() > LINEAR_LOOKUP)
-            .then(|| fields.iter().enumerate().map(|(i, f)| (f.name.clone(), i as u32)).collect());
-        Fields { fields, index }
+        let names = Names::new(fields.iter().enumerate().map(|(i, f)| (&*f.name, i as u32)));
+        Fields { fields, names }
     }
 
     /// The position of the field called `name`.
     #[inline]
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
-        match &self.index {
-            Some(index) => index.get(name).map(|&i| i as usize),
-            None => self.fields.iter().position(|f| &*f.name == name),
-        }
+        self.names.get(name).map(|i| i as usize)
     }
 }
 
@@ -111,11 +107,10 @@ impl Schema {
         let entity_index = index_names(schema.entity_types.iter().map(|t| t.name.as_str()));
         let action_index = index_names(schema.actions.iter().map(|a| a.name.as_str()));
         let enum_index = schema.enums.iter().map(|e| index_names(e.values.iter().map(String::as_str))).collect();
-        let mut strings = HashMap::default();
-        for (i, s) in manifest.strings.iter().enumerate() {
-            let id = i32::try_from(i + 1).map_err(|_| LoadError::InconsistentManifest("too many strings".into()))?;
-            strings.insert(s.clone(), id);
+        if i32::try_from(manifest.strings.len()).is_err() {
+            return Err(LoadError::InconsistentManifest("too many strings".into()));
         }
+        let strings = Names::new(manifest.strings.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32 + 1)));
         let mut obligations: Vec<Obligation> =
             manifest.rules.iter().flat_map(|r| r.obligations.iter().cloned()).collect();
         obligations.sort();
@@ -147,8 +142,69 @@ impl Schema {
     }
 }
 
-fn index_names<'a>(names: impl Iterator<Item = &'a str>) -> HashMap<String, u32> {
-    names.enumerate().map(|(i, n)| (n.to_owned(), i as u32)).collect()
+fn index_names<'a>(names: impl Iterator<Item = &'a str>) -> Names {
+    Names::new(names.enumerate().map(|(i, n)| (n, i as u32)))
+}
+
+/// Names resolved to numbers, built once per module: a handful are compared
+/// in turn by length and first eight bytes (no hashing, rarely a call to
+/// compare bytes), more go through a hash map. Either way a name of a length
+/// no entry has is rejected at once.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    /// Few names: each with its first eight bytes, zero-padded, as a number.
+    small: Vec<(u64, Box<str>, u32)>,
+    /// Many names.
+    map: Option<HashMap<Box<str>, u32>>,
+    /// Bit `n` is set when a name is `n` bytes long; bit 63 for 63 and more.
+    lengths: u64,
+}
+
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
+}
+
+/// The first eight bytes, zero-padded, as a number.
+#[inline]
+fn prefix(bytes: &[u8]) -> u64 {
+    let mut head = [0u8; 8];
+    let n = bytes.len().min(8);
+    head[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(head)
+}
+
+impl Names {
+    /// Indexes names (distinct) and their numbers.
+    pub(crate) fn new<'a>(names: impl Iterator<Item = (&'a str, u32)>) -> Names {
+        let mut small: Vec<(u64, Box<str>, u32)> = Vec::new();
+        let mut lengths = 0;
+        for (name, value) in names {
+            lengths |= length_bit(name.len());
+            small.push((prefix(name.as_bytes()), name.into(), value));
+        }
+        if small.len() <= LINEAR_LOOKUP {
+            return Names { small, map: None, lengths };
+        }
+        let map = small.into_iter().map(|(_, name, value)| (name, value)).collect();
+        Names { small: Vec::new(), map: Some(map), lengths }
+    }
+
+    /// The number of `name`.
+    #[inline]
+    pub(crate) fn get(&self, name: &str) -> Option<u32> {
+        if self.lengths & length_bit(name.len()) == 0 {
+            return None;
+        }
+        if let Some(map) = &self.map {
+            return map.get(name).copied();
+        }
+        let bytes = name.as_bytes();
+        let head = prefix(bytes);
+        self.small
+            .iter()
+            .find(|(h, n, _)| *h == head && n.len() == bytes.len() && n.as_bytes().get(8..) == bytes.get(8..))
+            .map(|&(_, _, value)| value)
+    }
 }
 
 fn distinct<'a>(names: impl Iterator<Item = &'a str>, what: &str) -> Result<(), String> {

@@ -39,7 +39,7 @@ const PATHS: [(&str, &str, Case<Suite>); 9] = [
         let v = &s.rego_inputs[i];
         s.rego.interp_allow(v)
     }),
-    ("ward-json", "Ward: `Evaluator::decide_json(bytes)` (parse + validate + encode + call + decision)", |s, i| {
+    ("ward-json", "Ward: `Evaluator::decide_json(bytes)` (one pass from the text: parse + validate + encode; call + decision)", |s, i| {
         let j = &s.json[i];
         s.evaluator.decide_json(j).is_allow()
     }),
@@ -587,7 +587,8 @@ fn render(rows: &[Row], meta: &Meta) -> String {
          that plus `compile_with_entrypoint` and the RVM `Compiler::compile_from_policy`. \
          Load: `Runtime::load` compiles the module with Cranelift and instantiates it once; \
          `Runtime::load_precompiled` checks and deserializes the artifact of \
-         `Runtime::precompile` and instantiates it once.\n\n\
+         `Runtime::precompile` (reading a manifest of 64 KiB or more on a second thread \
+         meanwhile) and instantiates it once.\n\n\
          Memory per evaluator: the module's initial linear memory (its memory section, in \
          64 KiB pages) is what the instance may touch without growing; the resident figure is \
          the growth of the process's resident set (`/proc/self/statm`) over many evaluators, \
