@@ -39,10 +39,14 @@ const PATHS: [(&str, &str, Case<Suite>); 9] = [
         let v = &s.rego_inputs[i];
         s.rego.interp_allow(v)
     }),
-    ("ward-json", "Ward: `Evaluator::decide_json(bytes)` (one pass from the text: parse + validate + encode; call + decision)", |s, i| {
-        let j = &s.json[i];
-        s.evaluator.decide_json(j).is_allow()
-    }),
+    (
+        "ward-json",
+        "Ward: `Evaluator::decide_json(bytes)` (one pass from the text: parse + validate + encode; call + decision)",
+        |s, i| {
+            let j = &s.json[i];
+            s.evaluator.decide_json(j).is_allow()
+        },
+    ),
     (
         "cedar-json",
         "Cedar: parse the document, build 2 `Entity`s, `Entities`, `Context`, `Request`, `is_authorized`",
