@@ -167,10 +167,11 @@ fn length_bit(len: usize) -> u64 {
 /// The first eight bytes, zero-padded, as a number.
 #[inline]
 fn prefix(bytes: &[u8]) -> u64 {
-    let mut head = [0u8; 8];
-    let n = bytes.len().min(8);
-    head[..n].copy_from_slice(&bytes[..n]);
-    u64::from_le_bytes(head)
+    if let Some(head) = bytes.first_chunk::<8>() {
+        return u64::from_le_bytes(*head);
+    }
+    // Fewer than eight bytes: assembled one by one (no call to copy them).
+    bytes.iter().rev().fold(0, |acc, &b| (acc << 8) | u64::from(b))
 }
 
 impl Names {
@@ -202,7 +203,9 @@ impl Names {
         let head = prefix(bytes);
         self.small
             .iter()
-            .find(|(h, n, _)| *h == head && n.len() == bytes.len() && n.as_bytes().get(8..) == bytes.get(8..))
+            .find(|(h, n, _)| {
+                *h == head && n.len() == bytes.len() && (bytes.len() <= 8 || n.as_bytes()[8..] == bytes[8..])
+            })
             .map(|&(_, _, value)| value)
     }
 }
