@@ -6,16 +6,16 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
-use ward_types::manifest::{FieldLayout, TypeLayout};
+use serde_json::{Map, Number, Value};
+use ward_types::manifest::TypeLayout;
 use ward_types::values;
 use ward_types::{DecisionError, EntityData, ErrorKind, Request};
 
-use crate::schema::Schema;
+use crate::schema::{Field, Fields, Schema};
 
 /// Where a value is in the request, rendered only when reporting an error.
 #[derive(Clone, Copy)]
-enum Path<'a> {
+pub(crate) enum Path<'a> {
     Root(&'static str),
     Field(&'a Path<'a>, &'a str),
     Index(&'a Path<'a>, usize),
@@ -36,7 +36,12 @@ impl fmt::Display for Path<'_> {
 pub(crate) struct Scratch {
     /// Set elements being sorted: a numeric key (the integer, enum index or
     /// entity type index) and the element's position in the request.
-    order: Vec<(i64, u32)>,
+    pub(crate) order: Vec<(i64, u32)>,
+    /// Which fields of the containers being encoded were given, one run of
+    /// flags per container, innermost last.
+    pub(crate) seen: Vec<bool>,
+    /// What the JSON path keeps between the parts of a request.
+    pub(crate) json: crate::json::JsonScratch,
 }
 
 /// Validates `request` against the schema and encodes it into `buf`
@@ -47,20 +52,9 @@ pub(crate) fn encode(
     buf: &mut Vec<u8>,
     scratch: &mut Scratch,
 ) -> Result<(), Vec<DecisionError>> {
-    let mut encoder = Encoder { schema, buf, errors: Vec::new(), order: std::mem::take(&mut scratch.order) };
+    let mut encoder = Encoder::new(schema, buf, scratch);
     encoder.request(request);
-    scratch.order = encoder.order;
-    let mut errors = encoder.errors;
-    if errors.is_empty() && encoder.buf.len() > i32::MAX as usize {
-        errors.push(too_large());
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        errors.sort();
-        errors.dedup();
-        Err(errors)
-    }
+    encoder.finish(scratch)
 }
 
 /// The error for a request that cannot fit in the module's memory.
@@ -68,25 +62,61 @@ pub(crate) fn too_large() -> DecisionError {
     DecisionError { kind: ErrorKind::MalformedRequest, path: None, rule: None, message: "request too large".to_owned() }
 }
 
-struct Encoder<'s, 'b> {
-    schema: &'s Schema,
-    buf: &'b mut Vec<u8>,
-    errors: Vec<DecisionError>,
-    order: Vec<(i64, u32)>,
+pub(crate) struct Encoder<'s, 'b> {
+    pub(crate) schema: &'s Schema,
+    pub(crate) buf: &'b mut Vec<u8>,
+    pub(crate) errors: Vec<DecisionError>,
+    pub(crate) order: Vec<(i64, u32)>,
+    pub(crate) seen: Vec<bool>,
+}
+
+/// A JSON value that is not an array or an object, or which of those it is:
+/// what validating a scalar needs to know.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Leaf<'v> {
+    Null,
+    Bool(bool),
+    Number(&'v Number),
+    Str(&'v str),
+    Array,
+    Object,
+}
+
+impl<'v> Leaf<'v> {
+    fn of(value: &'v Value) -> Leaf<'v> {
+        match value {
+            Value::Null => Leaf::Null,
+            Value::Bool(b) => Leaf::Bool(*b),
+            Value::Number(n) => Leaf::Number(n),
+            Value::String(s) => Leaf::Str(s),
+            Value::Array(_) => Leaf::Array,
+            Value::Object(_) => Leaf::Object,
+        }
+    }
+
+    fn as_str(self) -> Option<&'v str> {
+        match self {
+            Leaf::Str(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 /// Stores `bytes` at `at` when the buffer has room (it always has for a valid
 /// request; a request with errors is discarded anyway).
+#[inline]
 fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
     if let Some(dest) = at.checked_add(bytes.len()).and_then(|end| buf.get_mut(at..end)) {
         dest.copy_from_slice(bytes);
     }
 }
 
+#[inline]
 fn put_i32(buf: &mut [u8], at: usize, value: i32) {
     put(buf, at, &value.to_le_bytes());
 }
 
+#[inline]
 fn put_u64(buf: &mut [u8], at: usize, value: u64) {
     put(buf, at, &value.to_le_bytes());
 }
@@ -107,7 +137,7 @@ fn address_halves(addr: IpAddr) -> (i32, u64, u64) {
 }
 
 /// How the module reads a type, for messages.
-fn describe(ty: &TypeLayout) -> &'static str {
+pub(crate) fn describe(ty: &TypeLayout) -> &'static str {
     match ty {
         TypeLayout::Bool => "a boolean",
         TypeLayout::Int { .. } => "an integer",
@@ -125,10 +155,7 @@ fn describe(ty: &TypeLayout) -> &'static str {
 }
 
 /// The integer a JSON number denotes, or why it denotes none.
-fn json_integer(value: &Value) -> Result<i64, ErrorKind> {
-    let Value::Number(n) = value else {
-        return Err(ErrorKind::WrongType);
-    };
+fn json_integer(n: &Number) -> Result<i64, ErrorKind> {
     if let Some(i) = n.as_i64() {
         return Ok(i);
     }
@@ -147,55 +174,80 @@ fn json_integer(value: &Value) -> Result<i64, ErrorKind> {
     }
 }
 
-impl<'s> Encoder<'s, '_> {
-    fn error(&mut self, kind: ErrorKind, path: &Path<'_>, message: String) {
+impl<'s, 'b> Encoder<'s, 'b> {
+    /// An encoder writing into `buf` (cleared and sized for the fixed part),
+    /// with the buffers of `scratch`.
+    pub(crate) fn new(schema: &'s Schema, buf: &'b mut Vec<u8>, scratch: &mut Scratch) -> Encoder<'s, 'b> {
+        buf.clear();
+        buf.resize(schema.manifest.schema.fixed_size as usize, 0);
+        let mut seen = std::mem::take(&mut scratch.seen);
+        seen.clear();
+        Encoder { schema, buf, errors: Vec::new(), order: std::mem::take(&mut scratch.order), seen }
+    }
+
+    /// Hands the buffers back and returns the violations, sorted, if any.
+    pub(crate) fn finish(self, scratch: &mut Scratch) -> Result<(), Vec<DecisionError>> {
+        scratch.order = self.order;
+        scratch.seen = self.seen;
+        let mut errors = self.errors;
+        if errors.is_empty() && self.buf.len() > i32::MAX as usize {
+            errors.push(too_large());
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            errors.sort();
+            errors.dedup();
+            Err(errors)
+        }
+    }
+
+    pub(crate) fn error(&mut self, kind: ErrorKind, path: &Path<'_>, message: String) {
         self.errors.push(DecisionError { kind, path: Some(path.to_string()), rule: None, message });
     }
 
     fn request(&mut self, request: &Request) {
         let schema: &'s Schema = self.schema;
         let layout = &schema.manifest.schema;
-        self.buf.clear();
-        self.buf.resize(layout.fixed_size as usize, 0);
-
         let principal_path = Path::Root("principal");
         let resource_path = Path::Root("resource");
         // The type and the action's applicability are reported at `<role>.type`.
-        let principal_type = Path::Field(&principal_path, "type");
-        let resource_type = Path::Field(&resource_path, "type");
-        let principal = self.entity_type(&request.principal.ty, &principal_type);
-        let resource = self.entity_type(&request.resource.ty, &resource_type);
-        let action =
-            schema.action_index.get(request.action.as_str()).and_then(|&i| Some((i, layout.actions.get(i as usize)?)));
+        let principal = self.entity_type(&request.principal.ty, &Path::Field(&principal_path, "type"));
+        let resource = self.entity_type(&request.resource.ty, &Path::Field(&resource_path, "type"));
+        self.action(&request.action, (principal, &request.principal.ty), (resource, &request.resource.ty));
+        self.entity(layout.principal_offset as usize, &request.principal, principal, &principal_path);
+        self.entity(layout.resource_offset as usize, &request.resource, resource, &resource_path);
+        self.fields(layout.context_offset as usize, &schema.context, &request.context, &Path::Root("context"));
+    }
+
+    /// The action: its index, and whether it applies to the principal's and
+    /// the resource's types (each given as its index, when known, and name).
+    pub(crate) fn action(&mut self, name: &str, principal: (Option<u32>, &str), resource: (Option<u32>, &str)) {
+        let schema: &'s Schema = self.schema;
+        let layout = &schema.manifest.schema;
+        let action = schema.action_index.get(name).and_then(|i| Some((i, layout.actions.get(i as usize)?)));
         match action {
-            None => self.error(
-                ErrorKind::UnknownAction,
-                &Path::Root("action"),
-                format!("unknown action `{}`", request.action),
-            ),
+            None => self.error(ErrorKind::UnknownAction, &Path::Root("action"), format!("unknown action `{name}`")),
             Some((index, action)) => {
                 put_i32(self.buf, 0, index as i32);
-                for (ty, allowed, path, data, role) in [
-                    (principal, &action.principals, &principal_type, &request.principal, "principal"),
-                    (resource, &action.resources, &resource_type, &request.resource, "resource"),
-                ] {
+                for ((ty, ty_name), allowed, role) in
+                    [(principal, &action.principals, "principal"), (resource, &action.resources, "resource")]
+                {
                     if ty.is_some_and(|t| !allowed.contains(&t)) {
+                        let root = Path::Root(role);
                         self.error(
                             ErrorKind::ActionNotApplicable,
-                            path,
-                            format!("action `{}` does not apply to {role} type `{}`", action.name, data.ty),
+                            &Path::Field(&root, "type"),
+                            format!("action `{}` does not apply to {role} type `{ty_name}`", action.name),
                         );
                     }
                 }
             }
         }
-        self.entity(layout.principal_offset as usize, &request.principal, principal, &principal_path);
-        self.entity(layout.resource_offset as usize, &request.resource, resource, &resource_path);
-        self.fields(layout.context_offset as usize, &layout.context, &request.context, &Path::Root("context"));
     }
 
-    fn entity_type(&mut self, name: &str, path: &Path<'_>) -> Option<u32> {
-        let found = self.schema.entity_index.get(name).copied();
+    pub(crate) fn entity_type(&mut self, name: &str, path: &Path<'_>) -> Option<u32> {
+        let found = self.schema.entity_index.get(name);
         if found.is_none() {
             self.error(ErrorKind::UnknownEntityType, path, format!("unknown entity type `{name}`"));
         }
@@ -205,20 +257,44 @@ impl<'s> Encoder<'s, '_> {
     /// An entity block at `base`.
     fn entity(&mut self, base: usize, data: &EntityData, ty: Option<u32>, path: &Path<'_>) {
         let schema: &'s Schema = self.schema;
+        self.entity_header(base, ty, &data.ty, &data.id, data.ancestors.len(), path, |i| {
+            data.ancestors.get(i).map_or(("", ""), |a| (a.ty.as_str(), a.id.as_str()))
+        });
+        if let Some(fields) = ty.and_then(|t| schema.entity_fields.get(t as usize)) {
+            self.fields(base, fields, &data.attributes, path);
+        }
+    }
+
+    /// An entity block's header at `base`: its type (`ty`, the index of
+    /// `ty_name` when known), its id and its `count` ancestors, the type's
+    /// name and the id of each given by `ancestor`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn entity_header<'a>(
+        &mut self,
+        base: usize,
+        ty: Option<u32>,
+        ty_name: &str,
+        id: &str,
+        count: usize,
+        path: &Path<'_>,
+        ancestor: impl Fn(usize) -> (&'a str, &'a str),
+    ) {
+        let schema: &'s Schema = self.schema;
         if let Some(t) = ty {
             put_i32(self.buf, base, t as i32);
         }
         let info = ty.and_then(|t| schema.manifest.schema.entity_types.get(t as usize));
-        self.string(base + 4, &data.id);
+        self.string(base + 4, id);
 
         // Ancestors: a set of entity elements.
         let ancestors_path = Path::Field(path, "ancestors");
         let mut order = std::mem::take(&mut self.order);
         order.clear();
         let mut ok = true;
-        for (i, ancestor) in data.ancestors.iter().enumerate() {
+        for i in 0..count {
+            let (a_ty, _) = ancestor(i);
             let at = Path::Index(&ancestors_path, i);
-            let Some(a) = self.entity_type(&ancestor.ty, &at) else {
+            let Some(a) = self.entity_type(a_ty, &at) else {
                 ok = false;
                 continue;
             };
@@ -227,13 +303,13 @@ impl<'s> Encoder<'s, '_> {
                 self.error(
                     ErrorKind::InvalidAncestor,
                     &at,
-                    format!("an entity of type `{}` cannot be in an entity of type `{}`", data.ty, ancestor.ty),
+                    format!("an entity of type `{ty_name}` cannot be in an entity of type `{a_ty}`"),
                 );
             }
             order.push((i64::from(a), i as u32));
         }
         if ok {
-            let id = |i: u32| data.ancestors.get(i as usize).map_or("", |a| a.id.as_str());
+            let id = |i: u32| ancestor(i as usize).1;
             sort_distinct(&mut order, |a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1))));
             let start = self.set_array(base + 16, order.len(), 16);
             for (k, &(t, i)) in order.iter().enumerate() {
@@ -243,42 +319,118 @@ impl<'s> Encoder<'s, '_> {
             }
         }
         self.order = order;
+    }
 
-        if let Some(info) = info {
-            self.fields(base, &info.fields, &data.attributes, path);
+    /// Opens a container of `count` fields: none seen yet. Returns where
+    /// its flags start in `self.seen`.
+    pub(crate) fn open(&mut self, count: usize) -> usize {
+        let mark = self.seen.len();
+        self.seen.resize(mark + count, false);
+        mark
+    }
+
+    /// Marks field `i` of the container opened at `mark` as given; whether
+    /// it already was.
+    pub(crate) fn mark(&mut self, mark: usize, i: usize) -> bool {
+        match self.seen.get_mut(mark + i) {
+            Some(seen) => std::mem::replace(seen, true),
+            None => false,
         }
     }
 
-    /// The fields of an entity, record or the context, stored relative to `base`.
-    fn fields(&mut self, base: usize, fields: &[FieldLayout], values: &Map<String, Value>, path: &Path<'_>) {
-        for field in fields {
-            let at = Path::Field(path, &field.name);
-            match values.get(field.name.as_str()) {
-                None => {
-                    if field.present_offset.is_none() {
-                        self.error(
-                            ErrorKind::MissingAttribute,
-                            &at,
-                            format!("the required attribute `{}` is missing", field.name),
-                        );
-                    }
+    /// Closes the container opened at `mark`: a required field not given is
+    /// a `missing_attribute` error.
+    pub(crate) fn close(&mut self, mark: usize, fields: &Fields, path: &Path<'_>) {
+        for (i, field) in fields.fields.iter().enumerate() {
+            if field.present_offset.is_none() && !self.seen.get(mark + i).copied().unwrap_or(true) {
+                let at = Path::Field(path, &field.name);
+                self.error(
+                    ErrorKind::MissingAttribute,
+                    &at,
+                    format!("the required attribute `{}` is missing", field.name),
+                );
+            }
+        }
+        self.seen.truncate(mark);
+    }
+
+    /// The fields of an entity, record or the context, stored relative to
+    /// `base`, in the order the module declares them.
+    fn fields(&mut self, base: usize, fields: &'s Fields, values: &Map<String, Value>, path: &Path<'_>) {
+        const SMALL: usize = 16;
+        let count = fields.fields.len();
+        if count <= SMALL {
+            // Each given attribute resolved to its field once, by name.
+            let mut given: [Option<&Value>; SMALL] = [None; SMALL];
+            for (name, value) in values {
+                if let Some(slot) = fields.find(name).and_then(|i| given.get_mut(i)) {
+                    *slot = Some(value);
                 }
-                Some(Value::Null) => {
-                    self.error(ErrorKind::NullValue, &at, format!("the attribute `{}` is null", field.name));
-                }
-                Some(value) => {
-                    let valid = self.value(base + field.offset as usize, &field.ty, value, &at);
-                    if let Some(flag) = field.present_offset.filter(|_| valid) {
-                        put_i32(self.buf, base + flag as usize, 1);
-                    }
-                }
+            }
+            for (field, value) in fields.fields.iter().zip(given) {
+                self.field(base, field, value, path);
+            }
+        } else {
+            for field in &fields.fields {
+                self.field(base, field, values.get(&*field.name), path);
             }
         }
     }
 
+    /// One field of a container at `base`: its value, if given.
+    fn field(&mut self, base: usize, field: &'s Field, value: Option<&Value>, path: &Path<'_>) {
+        let at = Path::Field(path, &field.name);
+        let Some(value) = value else {
+            if field.present_offset.is_none() {
+                self.error(
+                    ErrorKind::MissingAttribute,
+                    &at,
+                    format!("the required attribute `{}` is missing", field.name),
+                );
+            }
+            return;
+        };
+        let slot = base + field.offset as usize;
+        let valid = match value {
+            Value::Null => {
+                self.error(ErrorKind::NullValue, &at, format!("the attribute `{}` is null", field.name));
+                false
+            }
+            Value::Object(values) if field.record.is_some() => {
+                let before = self.errors.len();
+                if let Some(record) = &field.record {
+                    self.fields(slot, record, values, &at);
+                }
+                self.errors.len() == before
+            }
+            Value::Object(o) if matches!(field.ty, TypeLayout::Entity { .. }) => {
+                self.entity_slot(slot, &field.ty, object_ref(o), &at)
+            }
+            Value::Array(items) => match &field.ty {
+                TypeLayout::Set { element } => self.set(slot, element, items, &at),
+                ty => self.wrong_type(ty, &at),
+            },
+            other => self.leaf(slot, &field.ty, Leaf::of(other), &at),
+        };
+        self.present(base, field, valid);
+    }
+
+    /// Sets the presence flag of an optional field given a valid value.
+    pub(crate) fn present(&mut self, base: usize, field: &Field, valid: bool) {
+        if let Some(flag) = field.present_offset.filter(|_| valid) {
+            put_i32(self.buf, base + flag as usize, 1);
+        }
+    }
+
+    /// A `wrong_type` error; `false`.
+    pub(crate) fn wrong_type(&mut self, ty: &TypeLayout, path: &Path<'_>) -> bool {
+        self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
+        false
+    }
+
     /// Writes a string slot at `at`, appending the bytes to the variable part.
-    fn string(&mut self, at: usize, text: &str) {
-        let id = self.schema.strings.get(text).copied().unwrap_or(0);
+    pub(crate) fn string(&mut self, at: usize, text: &str) {
+        let id = self.schema.strings.get(text).map_or(0, |id| id as i32);
         let offset = self.buf.len();
         self.buf.extend_from_slice(text.as_bytes());
         put_i32(self.buf, at, id);
@@ -301,28 +453,29 @@ impl<'s> Encoder<'s, '_> {
     }
 
     /// A JSON string, or a `wrong_type` error.
-    fn text<'v>(&mut self, ty: &TypeLayout, value: &'v Value, path: &Path<'_>) -> Option<&'v str> {
+    fn text<'v>(&mut self, ty: &TypeLayout, value: Leaf<'v>, path: &Path<'_>) -> Option<&'v str> {
         let text = value.as_str();
         if text.is_none() {
-            self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
+            self.wrong_type(ty, path);
         }
         text
     }
 
     /// The `i64` of an integer-like scalar (int, duration, timestamp, time of
     /// day) or an enum's value index.
-    fn number(&mut self, ty: &TypeLayout, value: &Value, path: &Path<'_>) -> Option<i64> {
+    pub(crate) fn number(&mut self, ty: &TypeLayout, value: Leaf<'_>, path: &Path<'_>) -> Option<i64> {
         let parsed = match ty {
             TypeLayout::Int { min, max } => {
-                let n = match json_integer(value) {
+                let Leaf::Number(number) = value else {
+                    self.wrong_type(ty, path);
+                    return None;
+                };
+                let n = match json_integer(number) {
                     Ok(n) => n,
                     Err(kind) => {
                         let message = match kind {
-                            ErrorKind::WrongType => format!("expected {}", describe(ty)),
-                            ErrorKind::IntegerOutOfRange => {
-                                format!("{value} does not fit in 64 bits")
-                            }
-                            _ => format!("{value} is not an integer"),
+                            ErrorKind::IntegerOutOfRange => format!("{number} does not fit in 64 bits"),
+                            _ => format!("{number} is not an integer"),
                         };
                         self.error(kind, path, message);
                         return None;
@@ -350,7 +503,7 @@ impl<'s> Encoder<'s, '_> {
                     let name = schema.manifest.schema.enums.get(*id as usize).map_or("", |e| e.name.as_str());
                     self.error(ErrorKind::UnknownEnumValue, path, format!("`{text}` is not a value of `{name}`"));
                 }
-                return index.map(|&i| i64::from(i));
+                return index.map(i64::from);
             }
             _ => return None,
         };
@@ -361,21 +514,17 @@ impl<'s> Encoder<'s, '_> {
         parsed
     }
 
-    /// An entity reference `{"type", "id"}` whose type is among `types`.
-    fn entity_ref<'v>(
+    /// An entity reference whose type is among `types`, given as its type's
+    /// name and id when the value is an object of exactly those two strings.
+    pub(crate) fn entity_ref(
         &mut self,
         ty: &TypeLayout,
         types: &[u32],
-        value: &'v Value,
+        parts: Option<(&str, &str)>,
         path: &Path<'_>,
-    ) -> Option<(u32, &'v str)> {
-        let parts = value.as_object().filter(|o| o.len() == 2).and_then(|o| {
-            let t = o.get("type")?.as_str()?;
-            let id = o.get("id")?.as_str()?;
-            Some((t, id))
-        });
-        let Some((name, id)) = parts else {
-            self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
+    ) -> Option<u32> {
+        let Some((name, _)) = parts else {
+            self.wrong_type(ty, path);
             return None;
         };
         let t = self.entity_type(name, path)?;
@@ -392,21 +541,41 @@ impl<'s> Encoder<'s, '_> {
             );
             return None;
         }
-        Some((t, id))
+        Some(t)
     }
 
-    /// Validates `value` as a `ty` and writes it at `at`; whether it was valid.
-    fn value(&mut self, at: usize, ty: &TypeLayout, value: &Value, path: &Path<'_>) -> bool {
+    /// An entity slot at `at`; whether the reference was valid.
+    pub(crate) fn entity_slot(
+        &mut self,
+        at: usize,
+        ty: &TypeLayout,
+        parts: Option<(&str, &str)>,
+        path: &Path<'_>,
+    ) -> bool {
+        let TypeLayout::Entity { types } = ty else {
+            return self.wrong_type(ty, path);
+        };
+        match self.entity_ref(ty, types, parts, path) {
+            Some(t) => {
+                put_i32(self.buf, at, t as i32);
+                self.string(at + 4, parts.map_or("", |p| p.1));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Validates a value that is not an array, nor an object given to a
+    /// record or an entity, as a `ty` and writes it at `at`; whether it was
+    /// valid. (A null is reported before.)
+    pub(crate) fn leaf(&mut self, at: usize, ty: &TypeLayout, value: Leaf<'_>, path: &Path<'_>) -> bool {
         match ty {
-            TypeLayout::Bool => match value.as_bool() {
-                Some(b) => {
+            TypeLayout::Bool => match value {
+                Leaf::Bool(b) => {
                     put_i32(self.buf, at, i32::from(b));
                     true
                 }
-                None => {
-                    self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
-                    false
-                }
+                _ => self.wrong_type(ty, path),
             },
             TypeLayout::Int { .. } | TypeLayout::Duration | TypeLayout::Timestamp | TypeLayout::TimeOfDay => {
                 match self.number(ty, value, path) {
@@ -460,53 +629,43 @@ impl<'s> Encoder<'s, '_> {
                 put_u64(self.buf, at + 16, low);
                 true
             }
-            TypeLayout::Entity { types } => match self.entity_ref(ty, types, value, path) {
-                Some((t, id)) => {
-                    put_i32(self.buf, at, t as i32);
-                    self.string(at + 4, id);
-                    true
-                }
-                None => false,
-            },
-            TypeLayout::Set { element } => match value.as_array() {
-                Some(items) => self.set(at, element, items, path),
-                None => {
-                    self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
-                    false
-                }
-            },
-            TypeLayout::Record { fields, .. } => match value.as_object() {
-                Some(values) => {
-                    let before = self.errors.len();
-                    self.fields(at, fields, values, path);
-                    self.errors.len() == before
-                }
-                None => {
-                    self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
-                    false
-                }
-            },
+            TypeLayout::Entity { .. } | TypeLayout::Set { .. } | TypeLayout::Record { .. } => self.wrong_type(ty, path),
         }
     }
 
-    /// A set: elements validated, then written sorted and distinct.
+    /// The key a set element sorts by (its text, for strings and entity
+    /// ids, comes separately), or `None` after reporting why it is invalid.
+    /// `parts` is the element as an entity reference, for entity elements.
+    pub(crate) fn element_key(
+        &mut self,
+        element: &TypeLayout,
+        value: Leaf<'_>,
+        parts: Option<(&str, &str)>,
+        path: &Path<'_>,
+    ) -> Option<i64> {
+        if let Leaf::Null = value {
+            self.error(ErrorKind::NullValue, path, "a set element is null".to_owned());
+            return None;
+        }
+        match element {
+            TypeLayout::String => self.text(element, value, path).map(|_| 0),
+            TypeLayout::Entity { types } => self.entity_ref(element, types, parts, path).map(i64::from),
+            _ => self.number(element, value, path),
+        }
+    }
+
+    /// A set from a JSON array: elements validated, then written sorted and distinct.
     fn set(&mut self, at: usize, element: &TypeLayout, items: &[Value], path: &Path<'_>) -> bool {
         let mut order = std::mem::take(&mut self.order);
         order.clear();
         let mut ok = true;
         for (i, item) in items.iter().enumerate() {
             let at = Path::Index(path, i);
-            if item.is_null() {
-                self.error(ErrorKind::NullValue, &at, "a set element is null".to_owned());
-                ok = false;
-                continue;
-            }
-            let key = match element {
-                TypeLayout::String => self.text(element, item, &at).map(|_| 0),
-                TypeLayout::Entity { types } => self.entity_ref(element, types, item, &at).map(|(t, _)| i64::from(t)),
-                _ => self.number(element, item, &at),
+            let parts = match (element, item) {
+                (TypeLayout::Entity { .. }, Value::Object(o)) => object_ref(o),
+                _ => None,
             };
-            match key {
+            match self.element_key(element, Leaf::of(item), parts, &at) {
                 Some(key) => order.push((key, i as u32)),
                 None => ok = false,
             }
@@ -518,30 +677,50 @@ impl<'s> Encoder<'s, '_> {
                     if matches!(element, TypeLayout::Entity { .. }) { item.and_then(|v| v.get("id")) } else { item };
                 item.and_then(Value::as_str).unwrap_or("")
             };
-            match element {
-                TypeLayout::String | TypeLayout::Entity { .. } => {
-                    sort_distinct(&mut order, |a, b| a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1))));
-                }
-                _ => sort_distinct(&mut order, |a, b| a.0.cmp(&b.0)),
-            }
-            let size = element.size() as usize;
-            let start = self.set_array(at, order.len(), size);
-            for (k, &(key, i)) in order.iter().enumerate() {
-                let slot = start + size * k;
-                match element {
-                    TypeLayout::String => self.string(slot, text(i)),
-                    TypeLayout::Entity { .. } => {
-                        put_i32(self.buf, slot, key as i32);
-                        self.string(slot + 4, text(i));
-                    }
-                    TypeLayout::Enum { .. } => put_i32(self.buf, slot, key as i32),
-                    _ => put(self.buf, slot, &key.to_le_bytes()),
-                }
-            }
+            self.write_set(at, element, &mut order, text);
         }
         self.order = order;
         ok
     }
+
+    /// Sorts the valid elements of a set (key and position, the text of
+    /// each given by `text`), drops duplicates and writes them.
+    pub(crate) fn write_set<'t>(
+        &mut self,
+        at: usize,
+        element: &TypeLayout,
+        order: &mut Vec<(i64, u32)>,
+        text: impl Fn(u32) -> &'t str,
+    ) {
+        match element {
+            TypeLayout::String | TypeLayout::Entity { .. } => {
+                sort_distinct(order, |a, b| a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1))));
+            }
+            _ => sort_distinct(order, |a, b| a.0.cmp(&b.0)),
+        }
+        let size = element.size() as usize;
+        let start = self.set_array(at, order.len(), size);
+        for (k, &(key, i)) in order.iter().enumerate() {
+            let slot = start + size * k;
+            match element {
+                TypeLayout::String => self.string(slot, text(i)),
+                TypeLayout::Entity { .. } => {
+                    put_i32(self.buf, slot, key as i32);
+                    self.string(slot + 4, text(i));
+                }
+                TypeLayout::Enum { .. } => put_i32(self.buf, slot, key as i32),
+                _ => put(self.buf, slot, &key.to_le_bytes()),
+            }
+        }
+    }
+}
+
+/// An object as an entity reference: exactly the strings `type` and `id`.
+fn object_ref(o: &Map<String, Value>) -> Option<(&str, &str)> {
+    if o.len() != 2 {
+        return None;
+    }
+    Some((o.get("type")?.as_str()?, o.get("id")?.as_str()?))
 }
 
 /// Sorts and removes duplicates (elements comparing equal).

@@ -43,6 +43,7 @@ mod answer;
 mod binary;
 mod encode;
 mod error;
+mod json;
 mod module;
 mod precompiled;
 mod schema;

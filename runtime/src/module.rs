@@ -13,7 +13,7 @@ use wasmtime::{
 use crate::answer::{self, Verdict};
 use crate::encode::{self, Scratch};
 use crate::schema::Schema;
-use crate::{LoadError, binary, precompiled};
+use crate::{LoadError, binary, json, precompiled};
 
 /// Bounds on every evaluation.
 ///
@@ -120,12 +120,35 @@ impl Runtime {
     /// does not authenticate: someone able to write the artifact can write a
     /// matching checksum.
     pub fn load_precompiled(&self, artifact: &[u8]) -> Result<DecisionModule, LoadError> {
-        let (manifest, code) = precompiled::unwrap(&self.engine, artifact)?;
-        let schema = Schema::from_json(manifest)?;
-        let module = precompiled::deserialize(&self.engine, code)?;
+        // A large manifest is read on another thread while this one checks
+        // the artifact and loads the code; errors are reported in the same
+        // order as reading one after the other would (artifact, manifest, code).
+        let manifest = precompiled::locate(artifact).filter(|m| m.len() >= PARALLEL_MANIFEST);
+        let (schema, module) = match manifest {
+            Some(manifest) => std::thread::scope(|scope| {
+                let reading = scope.spawn(|| Schema::from_json(manifest));
+                let code = precompiled::unwrap(&self.engine, artifact);
+                let module = code.as_ref().ok().map(|&(_, code)| precompiled::deserialize(&self.engine, code));
+                let schema =
+                    reading.join().unwrap_or_else(|_| Err(LoadError::InvalidManifest("reading it failed".to_owned())));
+                code?;
+                let schema = schema?;
+                let module = module.ok_or_else(|| LoadError::InvalidArtifact("it is truncated".to_owned()))??;
+                Ok::<_, LoadError>((schema, module))
+            })?,
+            None => {
+                let (manifest, code) = precompiled::unwrap(&self.engine, artifact)?;
+                let schema = Schema::from_json(manifest)?;
+                (schema, precompiled::deserialize(&self.engine, code)?)
+            }
+        };
         DecisionModule::new(module, schema, self.limits)
     }
 }
+
+/// Manifests of at least this many bytes are read in parallel with loading
+/// a precompiled module's code.
+const PARALLEL_MANIFEST: usize = 64 << 10;
 
 /// The checked manifest of a module's bytes.
 fn manifest_of(wasm: &[u8]) -> Result<Schema, LoadError> {
@@ -404,11 +427,12 @@ impl Evaluator {
 
     /// Decides a request given as JSON. A document that is not a request is
     /// a deny with a `malformed_request` error.
+    ///
+    /// The request is validated and encoded straight from the text, without
+    /// building a [`Request`] first; the decision (errors included) is the
+    /// one [`Evaluator::decide`] gives for the parsed document.
     pub fn decide_json(&mut self, json: &[u8]) -> Decision {
-        match Request::from_json(json) {
-            Ok(request) => self.decide(&request),
-            Err(error) => Decision::fail_closed(vec![error]),
-        }
+        self.evaluate_json(json).into_decision()
     }
 
     /// Decides a request encoded by [`DecisionModule::encode`] for this
@@ -422,6 +446,26 @@ impl Evaluator {
     pub fn evaluate(&mut self, request: &Request) -> Verdict<'_> {
         let mut buf = std::mem::take(&mut self.buf);
         let answer = match encode::encode(&self.shared.schema, request, &mut buf, &mut self.scratch) {
+            Ok(()) => self.answer(&buf),
+            Err(errors) => Err(Decision::fail_closed(errors)),
+        };
+        self.buf = buf;
+        self.verdict(answer)
+    }
+
+    /// Evaluates a request given as JSON without building the decision: the
+    /// fast path of [`Evaluator::decide_json`].
+    pub fn evaluate_json(&mut self, json: &[u8]) -> Verdict<'_> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let schema = &self.shared.schema;
+        let encoded = match json::encode_json(schema, json, &mut buf, &mut self.scratch) {
+            Some(encoded) => encoded,
+            None => match Request::from_json(json) {
+                Ok(request) => encode::encode(schema, &request, &mut buf, &mut self.scratch),
+                Err(error) => Err(vec![error]),
+            },
+        };
+        let answer = match encoded {
             Ok(()) => self.answer(&buf),
             Err(errors) => Err(Decision::fail_closed(errors)),
         };

@@ -128,6 +128,16 @@ pub(crate) fn unwrap<'a>(engine: &Engine, artifact: &'a [u8]) -> Result<(&'a [u8
     Ok((manifest, code))
 }
 
+/// Where the manifest JSON of an artifact is, read without any check: for
+/// reading it while [`unwrap`] checks the artifact. `None` when the layout
+/// does not hold together (then [`unwrap`] says why).
+pub(crate) fn locate(artifact: &[u8]) -> Option<&[u8]> {
+    let start = MAGIC.len() + 4 + DIGEST;
+    let len = artifact.get(start..start + 4)?;
+    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    artifact.get(start + 4..(start + 4).checked_add(len)?)
+}
+
 /// Loads wasmtime's serialized module from a checked artifact.
 #[allow(unsafe_code)]
 pub(crate) fn deserialize(engine: &Engine, code: &[u8]) -> Result<wasmtime::Module, LoadError> {

@@ -17,11 +17,11 @@ pub(crate) const ENTITY_HEADER: u64 = 24;
 #[derive(Debug)]
 pub(crate) struct Schema {
     pub(crate) manifest: Manifest,
-    pub(crate) entity_index: HashMap<String, u32>,
-    pub(crate) action_index: HashMap<String, u32>,
-    pub(crate) enum_index: Vec<HashMap<String, u32>>,
+    pub(crate) entity_index: Names,
+    pub(crate) action_index: Names,
+    pub(crate) enum_index: Vec<Names>,
     /// Interned strings and their ids (`index + 1`).
-    pub(crate) strings: HashMap<String, i32>,
+    pub(crate) strings: Names,
     /// Every obligation of every rule, sorted and distinct, so that a
     /// decision's obligations are sorted as integers.
     pub(crate) obligations: Vec<Obligation>,
@@ -30,6 +30,61 @@ pub(crate) struct Schema {
     /// Per rule, the rank of its id among the distinct rule ids, so that
     /// rules are sorted by id as integers.
     pub(crate) id_rank: Vec<u32>,
+    /// Per entity type, its attributes with their names resolved once.
+    pub(crate) entity_fields: Vec<Fields>,
+    /// The context's fields, names resolved once.
+    pub(crate) context: Fields,
+}
+
+/// Sets of more names than this look names up in a hash map; smaller ones
+/// compare names in turn, which is faster for a handful.
+const LINEAR_LOOKUP: usize = 8;
+
+/// The fields of one container (entity type, record, the context), laid
+/// out for encoding: an attribute name is resolved to its field with one
+/// lookup, whatever the order the request gives them in.
+#[derive(Debug, Default)]
+pub(crate) struct Fields {
+    pub(crate) fields: Vec<Field>,
+    /// Name to position in `fields`.
+    names: Names,
+}
+
+/// One field of a container.
+#[derive(Debug)]
+pub(crate) struct Field {
+    pub(crate) name: Box<str>,
+    pub(crate) ty: TypeLayout,
+    pub(crate) offset: u32,
+    pub(crate) present_offset: Option<u32>,
+    /// For a record, its own fields.
+    pub(crate) record: Option<Fields>,
+}
+
+impl Fields {
+    fn new(layout: &[FieldLayout]) -> Fields {
+        let fields: Vec<Field> = layout
+            .iter()
+            .map(|f| Field {
+                name: f.name.as_str().into(),
+                ty: f.ty.clone(),
+                offset: f.offset,
+                present_offset: f.present_offset,
+                record: match &f.ty {
+                    TypeLayout::Record { fields, .. } => Some(Fields::new(fields)),
+                    _ => None,
+                },
+            })
+            .collect();
+        let names = Names::new(fields.iter().enumerate().map(|(i, f)| (&*f.name, i as u32)));
+        Fields { fields, names }
+    }
+
+    /// The position of the field called `name`.
+    #[inline]
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
+        self.names.get(name).map(|i| i as usize)
+    }
 }
 
 impl Schema {
@@ -52,11 +107,10 @@ impl Schema {
         let entity_index = index_names(schema.entity_types.iter().map(|t| t.name.as_str()));
         let action_index = index_names(schema.actions.iter().map(|a| a.name.as_str()));
         let enum_index = schema.enums.iter().map(|e| index_names(e.values.iter().map(String::as_str))).collect();
-        let mut strings = HashMap::default();
-        for (i, s) in manifest.strings.iter().enumerate() {
-            let id = i32::try_from(i + 1).map_err(|_| LoadError::InconsistentManifest("too many strings".into()))?;
-            strings.insert(s.clone(), id);
+        if i32::try_from(manifest.strings.len()).is_err() {
+            return Err(LoadError::InconsistentManifest("too many strings".into()));
         }
+        let strings = Names::new(manifest.strings.iter().enumerate().map(|(i, s)| (s.as_str(), i as u32 + 1)));
         let mut obligations: Vec<Obligation> =
             manifest.rules.iter().flat_map(|r| r.obligations.iter().cloned()).collect();
         obligations.sort();
@@ -71,12 +125,89 @@ impl Schema {
         ids.dedup();
         let id_rank =
             manifest.rules.iter().map(|r| ids.binary_search(&r.id.as_str()).map_or(0, |i| i as u32)).collect();
-        Ok(Schema { obligations, rule_obligations, id_rank, manifest, entity_index, action_index, enum_index, strings })
+        let entity_fields = schema.entity_types.iter().map(|t| Fields::new(&t.fields)).collect();
+        let context = Fields::new(&schema.context);
+        Ok(Schema {
+            obligations,
+            rule_obligations,
+            id_rank,
+            entity_fields,
+            context,
+            manifest,
+            entity_index,
+            action_index,
+            enum_index,
+            strings,
+        })
     }
 }
 
-fn index_names<'a>(names: impl Iterator<Item = &'a str>) -> HashMap<String, u32> {
-    names.enumerate().map(|(i, n)| (n.to_owned(), i as u32)).collect()
+fn index_names<'a>(names: impl Iterator<Item = &'a str>) -> Names {
+    Names::new(names.enumerate().map(|(i, n)| (n, i as u32)))
+}
+
+/// Names resolved to numbers, built once per module: a handful are compared
+/// in turn by length and first eight bytes (no hashing, rarely a call to
+/// compare bytes), more go through a hash map. Either way a name of a length
+/// no entry has is rejected at once.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    /// Few names: each with its first eight bytes, zero-padded, as a number.
+    small: Vec<(u64, Box<str>, u32)>,
+    /// Many names.
+    map: Option<HashMap<Box<str>, u32>>,
+    /// Bit `n` is set when a name is `n` bytes long; bit 63 for 63 and more.
+    lengths: u64,
+}
+
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
+}
+
+/// The first eight bytes, zero-padded, as a number.
+#[inline]
+fn prefix(bytes: &[u8]) -> u64 {
+    if let Some(head) = bytes.first_chunk::<8>() {
+        return u64::from_le_bytes(*head);
+    }
+    // Fewer than eight bytes: assembled one by one (no call to copy them).
+    bytes.iter().rev().fold(0, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+impl Names {
+    /// Indexes names (distinct) and their numbers.
+    pub(crate) fn new<'a>(names: impl Iterator<Item = (&'a str, u32)>) -> Names {
+        let mut small: Vec<(u64, Box<str>, u32)> = Vec::new();
+        let mut lengths = 0;
+        for (name, value) in names {
+            lengths |= length_bit(name.len());
+            small.push((prefix(name.as_bytes()), name.into(), value));
+        }
+        if small.len() <= LINEAR_LOOKUP {
+            return Names { small, map: None, lengths };
+        }
+        let map = small.into_iter().map(|(_, name, value)| (name, value)).collect();
+        Names { small: Vec::new(), map: Some(map), lengths }
+    }
+
+    /// The number of `name`.
+    #[inline]
+    pub(crate) fn get(&self, name: &str) -> Option<u32> {
+        if self.lengths & length_bit(name.len()) == 0 {
+            return None;
+        }
+        if let Some(map) = &self.map {
+            return map.get(name).copied();
+        }
+        let bytes = name.as_bytes();
+        let head = prefix(bytes);
+        self.small
+            .iter()
+            .find(|(h, n, _)| {
+                *h == head && n.len() == bytes.len() && (bytes.len() <= 8 || n.as_bytes()[8..] == bytes[8..])
+            })
+            .map(|&(_, _, value)| value)
+    }
 }
 
 fn distinct<'a>(names: impl Iterator<Item = &'a str>, what: &str) -> Result<(), String> {

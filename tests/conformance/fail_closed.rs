@@ -148,3 +148,37 @@ fn malformed_documents_fail_closed_through_the_runtime() {
         }
     }
 }
+
+/// The decision of the parsed document through the runtime's `Request` path.
+fn through_request(module: &ward_runtime::DecisionModule, text: &str) -> Decision {
+    match ward_types::Request::from_json(text.as_bytes()) {
+        Ok(request) => module.decide(&request),
+        Err(error) => Decision::fail_closed(vec![error]),
+    }
+}
+
+#[test]
+fn the_json_and_request_paths_decide_the_corpus_alike() {
+    let runtime = Runtime::new().expect("runtime");
+    let good: Json = serde_json::from_str(GOOD).expect("good.json");
+    let cases: Vec<Json> = serde_json::from_str(CASES).expect("cases.json");
+    let documents: Vec<Json> = serde_json::from_str(DOCUMENTS).expect("documents.json");
+    let mut texts = vec![good.to_string()];
+    for case in &cases {
+        texts.push(edit(good.clone(), case["edits"].as_array().expect("edits")).to_string());
+    }
+    for doc in &documents {
+        texts.push(match doc.get("text").and_then(Json::as_str) {
+            Some(text) => text.to_owned(),
+            None => edit(good.clone(), doc["edits"].as_array().expect("edits")).to_string(),
+        });
+    }
+    for (policy, c) in policies(&runtime) {
+        let mut evaluator = c.module.evaluator().expect("an evaluator");
+        for text in &texts {
+            let expected = through_request(&c.module, text);
+            assert_eq!(c.module.decide_json(text.as_bytes()), expected, "{policy}: {text}");
+            assert_eq!(evaluator.decide_json(text.as_bytes()), expected, "{policy}: {text}");
+        }
+    }
+}

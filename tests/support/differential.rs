@@ -13,7 +13,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use ward_compiler::{codegen, compile, interp};
 use ward_runtime::Runtime;
-use ward_types::{Decision, ErrorKind};
+use ward_types::{Decision, ErrorKind, Request};
 
 use crate::policy::{self, Policy};
 use crate::request::Requests;
@@ -297,6 +297,20 @@ pub fn check(runtime: &Runtime, case: &Case, knobs: Knobs) -> Result<Stats, Stri
     for (label, text) in case.kept_requests() {
         let expected = interp::decide_json(&program, text.as_bytes());
         let actual = module.decide_json(text.as_bytes());
+        // The runtime reads JSON text straight into the module's layout; the
+        // parsed document, encoded from a `Request`, must decide exactly alike.
+        let parsed = match Request::from_json(text.as_bytes()) {
+            Ok(request) => module.decide(&request),
+            Err(error) => Decision::fail_closed(vec![error]),
+        };
+        if parsed != actual {
+            return Err(format!(
+                "the runtime's JSON and Request paths disagree on a {label} request\n  request: {}\n  from JSON:    {}\n  from Request: {}",
+                shown(text),
+                serde_json::to_string(&actual).unwrap_or_default(),
+                serde_json::to_string(&parsed).unwrap_or_default(),
+            ));
+        }
         if let Err(difference) = compare(&expected, &actual, !knobs.type_paths) {
             return Err(format!(
                 "interpreter and module disagree ({difference}) on a {label} request\n  request:     {}\n  interpreter: {}\n  module:      {}",

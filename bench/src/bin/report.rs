@@ -39,10 +39,14 @@ const PATHS: [(&str, &str, Case<Suite>); 9] = [
         let v = &s.rego_inputs[i];
         s.rego.interp_allow(v)
     }),
-    ("ward-json", "Ward: `Evaluator::decide_json(bytes)` (parse + validate + encode + call + decision)", |s, i| {
-        let j = &s.json[i];
-        s.evaluator.decide_json(j).is_allow()
-    }),
+    (
+        "ward-json",
+        "Ward: `Evaluator::decide_json(bytes)` (one pass from the text: parse + validate + encode; call + decision)",
+        |s, i| {
+            let j = &s.json[i];
+            s.evaluator.decide_json(j).is_allow()
+        },
+    ),
     (
         "cedar-json",
         "Cedar: parse the document, build 2 `Entity`s, `Entities`, `Context`, `Request`, `is_authorized`",
@@ -260,14 +264,37 @@ fn locked_version(name: &str) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// Groups the digits of a whole number in threes: `18435` is `18,435`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A factor for a table: one decimal below 10 (`3.9`), a whole number with
+/// grouped digits above (`1,694`).
+fn factor(f: f64) -> String {
+    if f < 9.95 { format!("{f:.1}") } else { thousands(f.round() as u64) }
+}
+
+/// Ward's median `a` over a peer's `b`, as a fraction and a factor:
+/// `1/1,694 (1,694× faster)`, or `1.3 (1.3× slower)`.
 fn ratio(a: f64, b: f64) -> String {
     let r = a / b;
-    if !r.is_finite() {
+    if !r.is_finite() || r <= 0.0 {
         "—".to_owned()
     } else if r < 1.0 {
-        format!("{r:.4} ({:.0}× faster)", 1.0 / r)
+        let f = factor(1.0 / r);
+        format!("1/{f} ({f}× faster)")
     } else {
-        format!("{r:.2} ({r:.1}× slower)")
+        let f = factor(r);
+        format!("{f} ({f}× slower)")
     }
 }
 
@@ -456,7 +483,7 @@ fn render(rows: &[Row], meta: &Meta) -> String {
         "## Headline: time per decision, median (p99)\n\n\
          Inputs already in each engine's native form (Ward: a parsed `Request`, the \
          encoding into the module's memory, the call and building the `Decision` \
-         included). Ratios are Ward's median over the peer's: below 1 means Ward is faster.\n\n\
+         included). Ratios are Ward's median over the peer's, written as a fraction: 1/40 means Ward takes a fortieth of the peer's time (40× faster).\n\n\
          ![decision latency vs number of rules](bench/latency.svg)\n\n\
          | N | Ward | Ward, pre-encoded | Cedar | regorus RVM | regorus interpreter | Ward / Cedar | Ward / regorus RVM | Ward / regorus interpreter |\n\
          | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
@@ -565,7 +592,8 @@ fn render(rows: &[Row], meta: &Meta) -> String {
          that plus `compile_with_entrypoint` and the RVM `Compiler::compile_from_policy`. \
          Load: `Runtime::load` compiles the module with Cranelift and instantiates it once; \
          `Runtime::load_precompiled` checks and deserializes the artifact of \
-         `Runtime::precompile` and instantiates it once.\n\n\
+         `Runtime::precompile` (reading a manifest of 64 KiB or more on a second thread \
+         meanwhile) and instantiates it once.\n\n\
          Memory per evaluator: the module's initial linear memory (its memory section, in \
          64 KiB pages) is what the instance may touch without growing; the resident figure is \
          the growth of the process's resident set (`/proc/self/statm`) over many evaluators, \

@@ -6,6 +6,7 @@ mod common;
 mod compiled;
 mod decide;
 mod encode;
+mod json;
 mod load;
 mod precompiled;
 mod properties;

@@ -13,6 +13,7 @@ fn violations(value: &Value) -> Vec<(ErrorKind, String)> {
     assert!(decision.rules.is_empty() && decision.obligations.is_empty() && decision.reasons.is_empty());
     let encoded = module.encode(&request(value)).expect_err("invalid");
     assert_eq!(Decision::fail_closed(encoded), decision, "encode and decide agree");
+    assert_eq!(module.decide_json(value.to_string().as_bytes()), decision, "the JSON path agrees: {value}");
     decision.errors.iter().map(|e| (e.kind, e.path.clone().unwrap_or_default())).collect()
 }
 
