@@ -518,6 +518,29 @@ mod tests {
     }
 
     #[test]
+    fn fixture_names_in_test_data_resolve_to_their_fixtures() {
+        let text = "package p\nentity U {}\naction read { principal: U, resource: U }\n\
+                    @id(\"r\") permit (principal, action: read, resource);\n\
+                    fixture alice = U::\"alice\";\n\
+                    fixture req = { principal: alice, action: read, resource: alice, context: {} };\n\
+                    test \"t\" { request: req with { action: read }, expect: allow }\n";
+        let c = crate::compile(vec![("a.ward".into(), text.into())]);
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        let targets = |needle: &str, n: usize| -> Vec<String> {
+            c.index
+                .targets_at(FileId(0), at(text, needle, n))
+                .into_iter()
+                .map(|t| c.sources.snippet(t).to_owned())
+                .collect()
+        };
+        assert_eq!(targets("alice, action", 0), ["alice"]);
+        assert_eq!(targets("req with", 0), ["req"]);
+        let alice = c.index.definitions.iter().find(|d| d.name == "alice").map(|d| d.span).unwrap_or_default();
+        // The declaration and both uses.
+        assert_eq!(c.index.references_to(alice).len(), 3);
+    }
+
+    #[test]
     fn names_resolve_to_their_declarations() {
         let text = "package p\nimport ward.identity\nlevel Tier = low < high\nentity U { tier: Tier }\n\
                     action read { principal: U, resource: U }\n\

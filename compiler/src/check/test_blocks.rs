@@ -496,7 +496,10 @@ impl<'a> Checker<'a> {
             DataKind::Str(s) => Some(Val::Scalar(Json::String(s.clone()))),
             DataKind::Name(path) => {
                 let package = self.scopes[file].package.clone();
-                if path.segments.len() == 1 && fixtures.contains_key(&(package.clone(), path.dotted())) {
+                if let Some(slot) = fixtures.get(&(package.clone(), path.dotted())).filter(|_| path.segments.len() == 1)
+                {
+                    // For the language server: the name refers to the fixture.
+                    self.index.reference(path.span, slot.decl.name.span);
                     return self.fixture(fixtures, &package, &path.dotted());
                 }
                 // `null`, for tests of input that carries it; otherwise a
