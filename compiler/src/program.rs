@@ -523,3 +523,39 @@ pub struct ExpectedError {
     /// The rule whose evaluation failed.
     pub rule: Option<String>,
 }
+
+/// A type as messages and hover write it (`Int[0..100]`, `Set<String>`,
+/// `User | Agent`).
+pub fn show_type(schema: &Schema, ty: &Type) -> String {
+    match ty {
+        Type::Bool => "Bool".into(),
+        Type::Int { min: None, max: None } => "Int".into(),
+        Type::Int { min, max } => {
+            let lo = min.map(|n| n.to_string()).unwrap_or_default();
+            let hi = max.map(|n| n.to_string()).unwrap_or_default();
+            format!("Int[{lo}..{hi}]")
+        }
+        Type::String => "String".into(),
+        Type::Duration => "Duration".into(),
+        Type::Timestamp => "Timestamp".into(),
+        Type::TimeOfDay => "TimeOfDay".into(),
+        Type::Ip => "Ip".into(),
+        Type::Cidr => "Cidr".into(),
+        Type::Set(element) => format!("Set<{}>", show_type(schema, element)),
+        Type::Record(record) => {
+            let fields: Vec<String> = record
+                .fields
+                .iter()
+                .map(|f| format!("{}: {}{}", f.name, show_type(schema, &f.ty), if f.optional { "?" } else { "" }))
+                .collect();
+            format!("{{ {} }}", fields.join(", "))
+        }
+        Type::Enum(id) => schema.enums.get(id.0 as usize).map_or_else(|| "?".into(), |e| e.name.clone()),
+        Type::Entity(ids) if ids.is_empty() => "no entity type".into(),
+        Type::Entity(ids) => ids
+            .iter()
+            .map(|id| schema.entities.get(id.0 as usize).map_or("?", |e| e.name.as_str()))
+            .collect::<Vec<_>>()
+            .join(" | "),
+    }
+}

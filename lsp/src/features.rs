@@ -20,43 +20,9 @@ use ward_compiler::syntax::lexer::{self, Tok};
 use crate::server::{RUN_TESTS, Server};
 use crate::workspace::{Analysis, path_to_uri, uri_to_path};
 
-/// Keywords offered by completion.
-const KEYWORDS: &[&str] = &[
-    "package",
-    "import",
-    "as",
-    "entity",
-    "enum",
-    "level",
-    "type",
-    "action",
-    "context",
-    "obligation",
-    "def",
-    "permit",
-    "forbid",
-    "principal",
-    "resource",
-    "when",
-    "unless",
-    "obligate",
-    "let",
-    "if",
-    "then",
-    "else",
-    "has",
-    "like",
-    "in",
-    "true",
-    "false",
-    "test",
-    "fixture",
-    "with",
-    "without",
-];
-
-/// Built-in types offered by completion.
-const BUILTIN_TYPES: &[&str] = &["Bool", "Int", "String", "Duration", "Timestamp", "TimeOfDay", "Ip", "Cidr", "Set"];
+// Completion offers the lexer's keywords and the checker's built-in types.
+use ward_compiler::check::BUILTIN_TYPES;
+use ward_compiler::syntax::lexer::KEYWORDS;
 
 /// Built-in functions offered by completion.
 const BUILTIN_FUNCTIONS: &[&str] = &["ip", "cidr", "timestamp", "time"];

@@ -12,7 +12,7 @@ use crate::span::Span;
 use crate::syntax::ast;
 
 /// Names of the built-in types.
-pub(super) const BUILTIN_TYPES: &[&str] =
+pub const BUILTIN_TYPES: &[&str] =
     &["Bool", "Int", "String", "Duration", "Timestamp", "TimeOfDay", "Ip", "Cidr", "Set"];
 
 impl<'a> Checker<'a> {

@@ -474,40 +474,8 @@ impl Index {
     }
 }
 
-/// How a type is shown in messages and hovers.
-pub fn show(schema: &Schema, ty: &Type) -> String {
-    match ty {
-        Type::Bool => "Bool".into(),
-        Type::Int { min: None, max: None } => "Int".into(),
-        Type::Int { min, max } => format!(
-            "Int[{}..{}]",
-            min.map(|m| m.to_string()).unwrap_or_default(),
-            max.map(|m| m.to_string()).unwrap_or_default()
-        ),
-        Type::String => "String".into(),
-        Type::Duration => "Duration".into(),
-        Type::Timestamp => "Timestamp".into(),
-        Type::TimeOfDay => "TimeOfDay".into(),
-        Type::Ip => "Ip".into(),
-        Type::Cidr => "Cidr".into(),
-        Type::Set(t) => format!("Set<{}>", show(schema, t)),
-        Type::Record(r) => {
-            let fields: Vec<String> = r
-                .fields
-                .iter()
-                .map(|f| format!("{}: {}{}", f.name, show(schema, &f.ty), if f.optional { "?" } else { "" }))
-                .collect();
-            format!("{{ {} }}", fields.join(", "))
-        }
-        Type::Enum(id) => schema.enums.get(id.0 as usize).map(|e| e.name.clone()).unwrap_or_default(),
-        Type::Entity(ids) if ids.is_empty() => "no entity type".into(),
-        Type::Entity(ids) => ids
-            .iter()
-            .filter_map(|id| schema.entities.get(id.0 as usize).map(|e| e.name.clone()))
-            .collect::<Vec<_>>()
-            .join(" | "),
-    }
-}
+/// How types are written in messages and hover.
+pub use crate::program::show_type as show;
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,8 @@ pub mod index;
 mod rules;
 mod test_blocks;
 
+pub use decls::BUILTIN_TYPES;
+
 use std::collections::{BTreeMap, HashMap};
 
 use crate::Compilation;

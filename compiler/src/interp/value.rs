@@ -8,7 +8,7 @@ use std::rc::Rc;
 use serde_json::json;
 use ward_types::values::{self, Cidr};
 
-use crate::program::{Const, EntityLit, EntityTypeId, EnumId, Schema, Type};
+use crate::program::{Const, EntityLit, EntityTypeId, EnumId, Schema};
 
 /// The identity of an entity: its type and its id. Two entities are equal
 /// exactly when their keys are.
@@ -171,45 +171,13 @@ pub fn render_const(schema: &Schema, c: &Const) -> Option<serde_json::Value> {
     })
 }
 
-/// Writes a type as Ward source text, for messages.
-pub fn show_type(schema: &Schema, ty: &Type) -> String {
-    match ty {
-        Type::Bool => "Bool".into(),
-        Type::Int { min: None, max: None } => "Int".into(),
-        Type::Int { min, max } => {
-            let lo = min.map(|n| n.to_string()).unwrap_or_default();
-            let hi = max.map(|n| n.to_string()).unwrap_or_default();
-            format!("Int[{lo}..{hi}]")
-        }
-        Type::String => "String".into(),
-        Type::Duration => "Duration".into(),
-        Type::Timestamp => "Timestamp".into(),
-        Type::TimeOfDay => "TimeOfDay".into(),
-        Type::Ip => "Ip".into(),
-        Type::Cidr => "Cidr".into(),
-        Type::Set(element) => format!("Set<{}>", show_type(schema, element)),
-        Type::Record(record) => {
-            let fields: Vec<String> = record
-                .fields
-                .iter()
-                .map(|f| format!("{}: {}{}", f.name, show_type(schema, &f.ty), if f.optional { "?" } else { "" }))
-                .collect();
-            format!("{{ {} }}", fields.join(", "))
-        }
-        Type::Enum(id) => schema.enums.get(id.0 as usize).map_or_else(|| "?".into(), |e| e.name.clone()),
-        Type::Entity(ids) => ids
-            .iter()
-            .map(|id| schema.entities.get(id.0 as usize).map_or("?", |e| e.name.as_str()))
-            .collect::<Vec<_>>()
-            .join(" | "),
-    }
-}
+pub use crate::program::show_type;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::program::{EntityType, EnumType};
+    use crate::program::{EntityType, EnumType, Type};
     use crate::span::Span;
 
     fn schema() -> Schema {
