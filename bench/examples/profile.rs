@@ -1,36 +1,72 @@
-//! A loop over one Ward decision path, for a profiler:
-//! `cargo build --release -p ward-bench --example profile`, then e.g.
-//! `valgrind --tool=callgrind target/release/examples/profile ward 1000 20000`
-//! or `perf record -g target/release/examples/profile ward-json 100 2000000`.
-//! Arguments: path (`ward`, `ward-encoded`, `ward-json`, `ward-verdict`), rule count,
-//! iterations.
+//! Times Ward's decision paths alone, for profiling with `perf`:
+//! `cargo run --release -p ward-bench --example profile -- N PATH SECONDS`
+//! where PATH is `decide`, `verdict`, `encoded`, `json`, `json-verdict` or `encode`.
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
-use ward_bench::Suite;
+use ward_bench::engines::{self, Ward};
+use ward_bench::workload::{self, Universe};
 use ward_runtime::Runtime;
 
-fn main() -> Result<(), String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let path = args.first().map_or("ward", String::as_str).to_owned();
-    let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100);
-    let iterations: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let runtime = Runtime::new().map_err(|e| e.to_string())?;
-    let mut suite = Suite::new(&runtime, n)?;
-    let requests = suite.requests.len();
-    let mut allowed = 0;
-    let start = std::time::Instant::now();
-    for k in 0..iterations {
-        let i = k % requests;
-        let allow = match path.as_str() {
-            "ward-encoded" => suite.evaluator.decide_encoded(&suite.encoded[i]).is_allow(),
-            "ward-json" => suite.evaluator.decide_json(&suite.json[i]).is_allow(),
-            "ward-verdict" => suite.evaluator.evaluate(&suite.ward_requests[i]).is_allow(),
-            _ => suite.evaluator.decide(&suite.ward_requests[i]).is_allow(),
-        };
-        allowed += usize::from(black_box(allow));
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let path = args.get(2).map_or("decide", String::as_str).to_owned();
+    // SECONDS, or `Nx` for exactly N passes over the requests (for counting
+    // instructions under valgrind).
+    let (seconds, passes): (f64, Option<u64>) = match args.get(3) {
+        Some(a) if a.ends_with('x') => (f64::MAX, a.trim_end_matches('x').parse().ok()),
+        a => (a.and_then(|a| a.parse().ok()).unwrap_or(3.0), None),
+    };
+    if path == "source" {
+        print!("{}", workload::ward_source(&workload::rules(n)).1);
+        return;
     }
-    let per = start.elapsed().as_nanos() as f64 / iterations.max(1) as f64;
-    println!("{path} N={n}: {iterations} decisions, {allowed} allowed, {per:.0} ns each");
-    Ok(())
+    let runtime = Runtime::new().expect("runtime");
+    let universe = Universe::generate();
+    let rules = workload::rules(n);
+    let ward = Ward::new(&runtime, &rules).expect("ward");
+    if path == "load" {
+        let artifact = runtime.precompile(&ward.wasm).expect("precompile");
+        let start = Instant::now();
+        let mut loads = 0;
+        while start.elapsed().as_secs_f64() < seconds {
+            black_box(runtime.load_precompiled(&artifact).expect("load"));
+            loads += 1;
+        }
+        println!("N={n} load: {:.2} ms per load over {loads}", start.elapsed().as_secs_f64() * 1e3 / loads as f64);
+        return;
+    }
+    let json: Vec<Vec<u8>> = workload::requests(&universe)
+        .iter()
+        .map(|r| workload::request_json(&universe, r).to_string().into_bytes())
+        .collect();
+    let requests: Vec<_> = json.iter().map(|j| engines::ward_request(j).expect("request")).collect();
+    let encoded: Vec<_> = requests.iter().map(|r| ward.module.encode(r).expect("encode")).collect();
+    let distinct: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(json.len());
+    let json = &json[..distinct];
+    let requests = &requests[..distinct];
+    let encoded = &encoded[..distinct];
+    let mut evaluator = ward.module.evaluator().expect("evaluator");
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds.min(1e6));
+    let mut calls = 0u64;
+    let start = Instant::now();
+    while Instant::now() < deadline && passes.is_none_or(|p| calls < p * requests.len() as u64) {
+        for i in 0..requests.len() {
+            let allowed = match path.as_str() {
+                "decide" => evaluator.decide(&requests[i]).is_allow(),
+                "verdict" => evaluator.evaluate(&requests[i]).is_allow(),
+                "encoded" => evaluator.evaluate_encoded(&encoded[i]).is_allow(),
+                "json" => evaluator.decide_json(&json[i]).is_allow(),
+                "json-verdict" => evaluator.evaluate_json(&json[i]).is_allow(),
+                "encode" => ward.module.encode(&requests[i]).is_ok(),
+                other => panic!("unknown path {other}"),
+            };
+            black_box(allowed);
+        }
+        calls += requests.len() as u64;
+    }
+    let per = start.elapsed().as_nanos() as f64 / calls as f64;
+    println!("N={n} {path}: {per:.0} ns per call over {calls} calls");
 }

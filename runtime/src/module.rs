@@ -79,6 +79,9 @@ impl Runtime {
         let mut config = Config::new();
         config.consume_fuel(true);
         config.cranelift_opt_level(OptLevel::Speed);
+        // Traps are reported by kind, never by WebAssembly offset: without
+        // the address map, precompiled artifacts are smaller and load faster.
+        config.generate_address_map(false);
         let engine = Engine::new(&config).map_err(|e| LoadError::Engine(format!("{e:#}")))?;
         Ok(Runtime { engine, limits })
     }
@@ -114,7 +117,7 @@ impl Runtime {
     ///
     /// A precompiled artifact is native code: load only artifacts from a
     /// build you trust, as you would a shared library. The artifact carries a
-    /// SHA-256 checksum and a fingerprint of the runtime version and engine
+    /// BLAKE3 checksum and a fingerprint of the runtime version and engine
     /// configuration that made it; a damaged, truncated or mismatched
     /// artifact is refused with [`LoadError::InvalidArtifact`]. The checksum
     /// does not authenticate: someone able to write the artifact can write a
@@ -336,6 +339,11 @@ struct Live {
     input: TypedFunc<i32, i32>,
     evaluate: TypedFunc<i32, i32>,
     output: TypedFunc<(), i32>,
+    /// The input buffer `ward_input` gave last and the length asked for:
+    /// it stays valid for requests up to that length until the next
+    /// `ward_input` (the ABI's calling sequence), so it is asked for again
+    /// only for a longer request.
+    input_buffer: Option<(usize, usize)>,
 }
 
 /// An instance of a decision module and the buffers it reuses: decides one
@@ -402,6 +410,7 @@ impl Evaluator {
             input: instance.get_typed_func(&mut store, "ward_input").map_err(failed)?,
             evaluate: instance.get_typed_func(&mut store, "ward_evaluate").map_err(failed)?,
             output: instance.get_typed_func(&mut store, "ward_output").map_err(failed)?,
+            input_buffer: None,
             memory,
             store,
         })
@@ -530,11 +539,20 @@ impl Evaluator {
     fn call_live(live: &mut Live, fuel: u64, request: &[u8], len: i32, indices: &mut Vec<u32>) -> Result<i32, Failure> {
         let store = &mut live.store;
         store.set_fuel(fuel).map_err(|e| Failure::Call(call_error(&e, "set-up")))?;
-        let ptr = live.input.call(&mut *store, len).map_err(|e| Failure::Call(call_error(&e, "`ward_input`")))?;
-        if ptr == 0 {
-            return Err(Failure::Deny(Decision::fail_closed(vec![encode::too_large()])));
-        }
-        let start = ptr as u32 as usize;
+        let start = match live.input_buffer {
+            Some((start, capacity)) if request.len() <= capacity => start,
+            _ => {
+                live.input_buffer = None;
+                let ptr =
+                    live.input.call(&mut *store, len).map_err(|e| Failure::Call(call_error(&e, "`ward_input`")))?;
+                if ptr == 0 {
+                    return Err(Failure::Deny(Decision::fail_closed(vec![encode::too_large()])));
+                }
+                let start = ptr as u32 as usize;
+                live.input_buffer = Some((start, request.len()));
+                start
+            }
+        };
         let Some(dest) = live.memory.data_mut(&mut *store).get_mut(start..start + request.len()) else {
             return Err(Failure::Deny(answer::invalid_answer("`ward_input` returned a buffer outside its memory")));
         };

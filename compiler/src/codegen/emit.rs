@@ -15,7 +15,7 @@ use super::func::{Func, result};
 use super::helpers::{H, Kind, element_value, index};
 use super::layout::{Layout, record_field};
 use crate::program::{
-    ArithOp, Const, EntityScope, EntityTypeId, Expr, ExprKind, Ordering, Program, Rule, StrOp, Type, VarId,
+    ArithOp, Const, EntityLit, EntityScope, EntityTypeId, Expr, ExprKind, Ordering, Program, Rule, StrOp, Type, VarId,
 };
 use crate::syntax::ast::PatternPart;
 
@@ -63,6 +63,8 @@ struct Ctx {
     f: Func,
     vars: HashMap<VarId, u32>,
     err: u32,
+    /// The label of the rule's block, which leaves its answer.
+    done: u32,
     /// The function inlining in progress: each call gets its own number, so
     /// that set literals in two calls of one function get two scratch areas.
     instance: u32,
@@ -70,12 +72,23 @@ struct Ctx {
 }
 
 impl Emitter<'_> {
-    /// The function deciding whether `rule` applies.
+    /// The function deciding whether `rule` applies: 1 when it does, 0 when
+    /// it does not, 2 when evaluating it fails.
     pub fn rule(&mut self, rule: &Rule, action_principals: Option<&[EntityTypeId]>) -> Func {
         let mut f = Func::new(0);
+        self.rule_into(&mut f, rule, action_principals);
+        f
+    }
+
+    /// Appends to `f` a block that leaves what [`Emitter::rule`]'s function
+    /// returns, for evaluating the rule where it is needed without a call.
+    pub fn rule_into(&mut self, f: &mut Func, rule: &Rule, action_principals: Option<&[EntityTypeId]>) {
+        f.block(result(ValType::I32));
+        let done = f.depth();
         f.block(BlockType::Empty);
         let err = f.depth();
-        let mut c = Ctx { f, vars: HashMap::new(), err, instance: 0, instances: 0 };
+        let mut c =
+            Ctx { f: std::mem::replace(f, Func::new(0)), vars: HashMap::new(), err, done, instance: 0, instances: 0 };
         let principal = self.base + self.layout.schema.principal_offset;
         let resource = self.base + self.layout.schema.resource_offset;
         self.scope(&mut c, &rule.scope.principal, principal, action_principals);
@@ -85,12 +98,22 @@ impl Emitter<'_> {
             if *when {
                 c.f.op(I::I32Eqz);
             }
-            c.f.if_(BlockType::Empty).i32(0).op(I::Return).end();
+            c.f.if_(BlockType::Empty);
+            Self::answer(&mut c, 0);
+            c.f.end();
         }
-        c.f.i32(1).op(I::Return);
+        Self::answer(&mut c, 1);
         c.f.end();
         c.f.i32(2);
-        c.f
+        c.f.end();
+        *f = c.f;
+    }
+
+    /// Leaves the rule's block with `value`.
+    fn answer(c: &mut Ctx, value: i32) {
+        let done = c.done;
+        c.f.i32(value);
+        c.f.br_to(done);
     }
 
     /// Returns 0 from the rule when the entity at `block` is outside the scope.
@@ -106,13 +129,17 @@ impl Emitter<'_> {
                 for t in types {
                     c.f.get(tag).addr(t.0).op(I::I32Eq).op(I::I32Or);
                 }
-                c.f.op(I::I32Eqz).if_(BlockType::Empty).i32(0).op(I::Return).end();
+                c.f.op(I::I32Eqz).if_(BlockType::Empty);
+                Self::answer(c, 0);
+                c.f.end();
             }
         }
         if let Some(lit) = &scope.eq {
-            let slot = self.data.constant(&Const::Entity(lit.clone()));
-            c.f.addr(block).addr(slot).call(index(H::EntEq));
-            c.f.op(I::I32Eqz).if_(BlockType::Empty).i32(0).op(I::Return).end();
+            c.f.addr(block);
+            self.entity_is(c, lit);
+            c.f.op(I::I32Eqz).if_(BlockType::Empty);
+            Self::answer(c, 0);
+            c.f.end();
         }
         if let Some(targets) = &scope.within {
             let mut items: Vec<Const> = targets.iter().cloned().map(Const::Entity).collect();
@@ -120,8 +147,41 @@ impl Emitter<'_> {
             items.dedup();
             let set = self.data.constant(&Const::Set(items));
             c.f.addr(block).addr(set).call(index(H::InHierSet));
-            c.f.op(I::I32Eqz).if_(BlockType::Empty).i32(0).op(I::Return).end();
+            c.f.op(I::I32Eqz).if_(BlockType::Empty);
+            Self::answer(c, 0);
+            c.f.end();
         }
+    }
+
+    /// `value == literal` for a string or entity literal, compared by
+    /// interned id: every string the module sees, from the request or its
+    /// data, carries the id of the interned string it equals, or 0. Pushes
+    /// the result and returns true; false (nothing emitted) for other
+    /// equalities.
+    fn literal_equal(&mut self, c: &mut Ctx, value: &Expr, literal: &Expr) -> bool {
+        match &literal.kind {
+            ExprKind::Const(Const::Str(text)) if value.ty == Type::String => {
+                let id = self.data.string_id(text);
+                self.expr(c, value);
+                c.f.load32(0).addr(id).op(I::I32Eq);
+                true
+            }
+            ExprKind::Const(Const::Entity(lit)) if matches!(value.ty, Type::Entity(_)) => {
+                self.expr(c, value);
+                self.entity_is(c, lit);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Turns the entity address on the stack into whether it is `lit`: its
+    /// type tag and its id's interned id.
+    fn entity_is(&mut self, c: &mut Ctx, lit: &EntityLit) {
+        let id = self.data.string_id(&lit.id);
+        let at = c.f.local(ValType::I32);
+        c.f.tee(at).load32(0).addr(lit.ty.0).op(I::I32Eq);
+        c.f.get(at).load32(4).addr(id).op(I::I32Eq).op(I::I32And);
     }
 
     fn br_err(c: &mut Ctx) {
@@ -205,6 +265,12 @@ impl Emitter<'_> {
                 restore(&mut c.vars, *var, previous);
             }
             ExprKind::Equal { negated, left, right } => {
+                if self.literal_equal(c, left, right) || self.literal_equal(c, right, left) {
+                    if *negated {
+                        c.f.op(I::I32Eqz);
+                    }
+                    return;
+                }
                 self.expr(c, left);
                 self.expr(c, right);
                 match &left.ty {

@@ -75,6 +75,47 @@ fn fill(node: &Node, id: usize, nodes: &mut Vec<NodeFn>) {
     };
 }
 
+/// A function of the module other than helpers and exports.
+#[derive(Debug, Clone, Copy)]
+enum Body {
+    Rule(usize),
+    Node(usize),
+    Noop,
+}
+
+/// The order of the functions: each dispatch node, depth first from the
+/// action roots, followed by the shared rule functions its leaf calls that
+/// no earlier leaf did. Code that runs for one request then sits close
+/// together, which keeps a large policy's decisions from touching memory all
+/// over its code.
+fn placement(nodes: &[NodeFn], actions: usize, shared: &[bool]) -> Vec<Body> {
+    fn place(k: usize, nodes: &[NodeFn], placed: &mut Vec<Body>, seen: &mut [bool]) {
+        placed.push(Body::Node(k));
+        match &nodes[k] {
+            NodeFn::Leaf(leaf) => {
+                for &r in leaf {
+                    if !std::mem::replace(&mut seen[r], true) {
+                        placed.push(Body::Rule(r));
+                    }
+                }
+            }
+            NodeFn::Switch { cases, rest, .. } => {
+                place(*rest, nodes, placed, seen);
+                for (_, child) in cases {
+                    place(*child, nodes, placed, seen);
+                }
+            }
+        }
+    }
+    let mut placed = vec![Body::Noop];
+    // Rules without a function of their own count as placed.
+    let mut seen: Vec<bool> = shared.iter().map(|&s| !s).collect();
+    for root in 0..actions {
+        place(root, nodes, &mut placed, &mut seen);
+    }
+    placed
+}
+
 /// The SHA-256 of the sources, as the manifest reports it.
 pub fn source_hash(sources: &SourceMap) -> String {
     let mut files: Vec<(&str, &str)> = sources.iter().map(|(_, f)| (f.name.as_str(), f.text.as_str())).collect();
@@ -125,15 +166,23 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     for (root, tree) in trees.iter().enumerate() {
         fill(tree, root, &mut nodes);
     }
-    // Large switches dispatch through an array of table indices, in data.
+    // The function table: the no-op, the action roots (so that the action's
+    // number plus one selects its entry), then the children of large
+    // switches, which dispatch through an array of table indices in data.
+    // Other nodes are called directly and stay out of the table.
+    let mut table_nodes: Vec<usize> = (0..actions).collect();
+    let mut table_slot: Vec<Option<u32>> = (0..nodes.len()).map(|k| (k < actions).then_some(k as u32 + 1)).collect();
     for node in &mut nodes {
         if let NodeFn::Switch { cases, table, .. } = node {
             if cases.len() > SMALL_SWITCH {
                 let max = cases.iter().map(|(v, _)| *v).max().unwrap_or(0);
                 let mut array = vec![0u8; (max as usize + 1) * 4];
                 for (value, child) in cases.iter() {
-                    let table_index = *child as u32 + 1;
-                    array[*value as usize * 4..*value as usize * 4 + 4].copy_from_slice(&table_index.to_le_bytes());
+                    let slot = *table_slot[*child].get_or_insert_with(|| {
+                        table_nodes.push(*child);
+                        table_nodes.len() as u32
+                    });
+                    array[*value as usize * 4..*value as usize * 4 + 4].copy_from_slice(&slot.to_le_bytes());
                 }
                 *table = Some(data.bytes(&array));
             }
@@ -162,18 +211,46 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     let base = (errors + list).div_ceil(16) * 16;
     let ctx = Ctx { base, permits, forbids, errors };
 
-    let mut rule_fns = Vec::new();
-    for rule in &program.rules {
-        let mut emitter = Emitter { program, layout: &layout, data: &mut data, base };
-        rule_fns.push(emitter.rule(rule, principals_for(rule).as_deref()));
+    // A rule evaluated by one leaf only is inlined there; one several leaves
+    // evaluate (it has several actions) is a function they call.
+    let mut leaves_of = vec![0usize; program.rules.len()];
+    for node in &nodes {
+        if let NodeFn::Leaf(rules) = node {
+            for &r in rules {
+                leaves_of[r] += 1;
+            }
+        }
     }
+    let shared: Vec<bool> = leaves_of.iter().map(|&uses| uses > 1).collect();
+    let mut rule_fns: Vec<Option<Func>> = program
+        .rules
+        .iter()
+        .zip(&shared)
+        .map(|(rule, &shared)| {
+            shared.then(|| {
+                let mut emitter = Emitter { program, layout: &layout, data: &mut data, base };
+                emitter.rule(rule, principals_for(rule).as_deref())
+            })
+        })
+        .collect();
 
-    // Function indices: helpers, rules, the no-op, nodes, exports.
+    // Function indices: helpers, then the bodies in placement order, then
+    // the exports.
     let helper_list = helpers::all();
-    let first_rule = helper_list.len() as u32;
-    let noop = first_rule + n;
-    let first_node = noop + 1;
-    let first_export = first_node + nodes.len() as u32;
+    let first_body = helper_list.len() as u32;
+    let placed = placement(&nodes, actions, &shared);
+    let mut rule_fn = vec![0u32; program.rules.len()];
+    let mut node_fn = vec![0u32; nodes.len()];
+    let mut noop = 0;
+    for (position, body) in placed.iter().enumerate() {
+        let index = first_body + position as u32;
+        match *body {
+            Body::Rule(r) => rule_fn[r] = index,
+            Body::Node(k) => node_fn[k] = index,
+            Body::Noop => noop = index,
+        }
+    }
+    let first_export = first_body + placed.len() as u32;
 
     let mut types = TypeSection::new();
     let mut signatures: Vec<(Vec<ValType>, Vec<ValType>)> = Vec::new();
@@ -196,25 +273,39 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         functions.function(type_of(params, results));
         code.function(&helpers::build(*h, ctx).finish());
     }
-    for f in rule_fns {
-        functions.function(to_i32);
-        code.function(&f.finish());
-    }
-    functions.function(void);
-    code.function(&Func::new(0).finish());
-    for node in &nodes {
+    for body in &placed {
+        let node = match *body {
+            Body::Rule(r) => {
+                functions.function(to_i32);
+                code.function(&rule_fns[r].take().unwrap_or_else(|| Func::new(0)).finish());
+                continue;
+            }
+            Body::Noop => {
+                functions.function(void);
+                code.function(&Func::new(0).finish());
+                continue;
+            }
+            Body::Node(k) => &nodes[k],
+        };
         functions.function(void);
         let mut f = Func::new(0);
         match node {
             NodeFn::Leaf(rules) => {
-                for rule in rules {
-                    let note =
-                        if program.rules[*rule].effect == Effect::Permit { H::NotePermit } else { H::NoteForbid };
-                    f.i32(*rule as i32).call(first_rule + *rule as u32).call(helpers::index(note));
+                for &r in rules {
+                    let rule = &program.rules[r];
+                    f.i32(r as i32);
+                    if shared[r] {
+                        f.call(rule_fn[r]);
+                    } else {
+                        let mut emitter = Emitter { program, layout: &layout, data: &mut data, base };
+                        emitter.rule_into(&mut f, rule, principals_for(rule).as_deref());
+                    }
+                    let note = if rule.effect == Effect::Permit { H::NotePermit } else { H::NoteForbid };
+                    f.call(helpers::index(note));
                 }
             }
             NodeFn::Switch { key, cases, rest, table } => {
-                f.call(first_node + *rest as u32);
+                f.call(node_fn[*rest]);
                 let value = f.local(ValType::I32);
                 f.addr(base + key.offset).load32(0).set(value);
                 match table {
@@ -228,7 +319,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                     None => {
                         for (case, child) in cases {
                             f.get(value).addr(*case).op(I::I32Eq).if_(BlockType::Empty);
-                            f.call(first_node + *child as u32).end();
+                            f.call(node_fn[*child]).end();
                         }
                     }
                 }
@@ -297,7 +388,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     code.function(&f.finish());
 
     let mut tables = TableSection::new();
-    let table_size = u64::from(1 + nodes.len() as u32);
+    let table_size = 1 + table_nodes.len() as u64;
     tables.table(TableType {
         element_type: RefType::FUNCREF,
         table64: false,
@@ -323,7 +414,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     exports.export("ward_output", ExportKind::Func, first_export + 3);
 
     let mut elements = ElementSection::new();
-    let table_funcs: Vec<u32> = std::iter::once(noop).chain((0..nodes.len() as u32).map(|i| first_node + i)).collect();
+    let table_funcs: Vec<u32> = std::iter::once(noop).chain(table_nodes.iter().map(|&k| node_fn[k])).collect();
     elements.active(None, &ConstExpr::i32_const(0), Elements::Functions(Cow::Owned(table_funcs)));
 
     let mut data_section = DataSection::new();
