@@ -118,8 +118,10 @@ impl Suite {
             requests: self.requests.len(),
             paths: vec![
                 "ward (parsed request)",
+                "ward (parsed request, verdict)",
                 "ward (pre-encoded)",
                 "ward (JSON)",
+                "ward (JSON, verdict)",
                 "ward interpreter",
                 "cedar (prebuilt)",
                 "cedar (JSON)",
@@ -146,10 +148,16 @@ impl Suite {
                 agreement.mismatches.push(format!("N={} request {i}: Ward reports errors {:?}", self.n, d.errors));
             }
             results.push(("ward (parsed request)", d.is_allow(), Some(d.rules)));
+            let v = self.evaluator.evaluate(&self.ward_requests[i]);
+            let ids = v.rule_ids().map(str::to_owned).collect();
+            results.push(("ward (parsed request, verdict)", v.is_allow(), Some(ids)));
             let d = self.evaluator.decide_encoded(&self.encoded[i]);
             results.push(("ward (pre-encoded)", d.is_allow(), Some(d.rules)));
             let d = self.evaluator.decide_json(&self.json[i]);
             results.push(("ward (JSON)", d.is_allow(), Some(d.rules)));
+            let v = self.evaluator.evaluate_json(&self.json[i]);
+            let ids = v.rule_ids().map(str::to_owned).collect();
+            results.push(("ward (JSON, verdict)", v.is_allow(), Some(ids)));
             let d = ward_compiler::interp::decide(&self.ward.program, &self.ward_requests[i]);
             results.push(("ward interpreter", d.is_allow(), Some(d.rules)));
             let (a, reasons) = self.cedar.decide(&self.cedar_inputs[i]);

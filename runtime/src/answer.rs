@@ -134,6 +134,24 @@ impl Verdict<'_> {
         }
     }
 
+    /// The ids of the determining rules, distinct and sorted, borrowed from
+    /// the manifest: what the decision's `rules` holds, without allocating.
+    /// Empty for a deny without determining rules (default, errors).
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> + '_ {
+        let rules = &self.schema.manifest.rules;
+        let rank = |i: u32| self.schema.id_rank.get(i as usize).copied();
+        // Indices are sorted by id rank: the first of each run of equal ranks.
+        let indices = match &self.answer {
+            Ok((status::ALLOW | status::DENY_FORBID, indices)) => indices,
+            _ => &[][..],
+        };
+        indices
+            .iter()
+            .enumerate()
+            .filter(move |&(k, &i)| k == 0 || rank(indices[k - 1]) != rank(i))
+            .filter_map(move |(_, &i)| rules.get(i as usize).map(|r| r.id.as_str()))
+    }
+
     /// The decision, as [`crate::Evaluator::decide`] returns it.
     pub fn to_decision(&self) -> Decision {
         match &self.answer {

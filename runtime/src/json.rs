@@ -62,8 +62,14 @@ pub(crate) fn encode_json(
 ) -> Option<Result<(), Vec<DecisionError>>> {
     let mut js = std::mem::take(&mut scratch.json);
     let enc = Encoder::new(schema, buf, scratch);
-    let mut d = Decoder { enc, js: &mut js };
-    let mut de = serde_json::Deserializer::from_slice(json);
+    let mut d = Decoder { enc, js: &mut js, action: None };
+    // Text checked as UTF-8 once, in one pass, rather than string by string.
+    let Ok(text) = std::str::from_utf8(json) else {
+        let _ = d.enc.finish(scratch);
+        scratch.json = js;
+        return None;
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
     let parsed = RequestSeed(&mut d).deserialize(&mut de).and_then(|()| de.end());
     let result = d.enc.finish(scratch);
     scratch.json = js;
@@ -74,6 +80,8 @@ pub(crate) fn encode_json(
 struct Decoder<'s, 'b, 'x> {
     enc: Encoder<'s, 'b>,
     js: &'x mut JsonScratch,
+    /// The action's index, once read and known.
+    action: Option<u32>,
 }
 
 /// The error that sends a document to the general path; its text is never shown.
@@ -402,6 +410,7 @@ impl<'de, 's> Visitor<'de> for RequestSeed<'_, 's, '_, '_> {
                 RequestKey::Action if !action => {
                     action = true;
                     map.next_value_seed(StrInto(&mut d.js.action))?;
+                    d.action = schema.action_index.get(&d.js.action);
                 }
                 RequestKey::Context if !context => {
                     context = true;
@@ -422,7 +431,7 @@ impl<'de, 's> Visitor<'de> for RequestSeed<'_, 's, '_, '_> {
             let mark = d.enc.open(schema.context.fields.len());
             d.enc.close(mark, &schema.context, &Path::Root("context"));
         }
-        let Decoder { enc, js } = d;
+        let Decoder { enc, js, .. } = d;
         enc.action(&js.action, (principal, &js.types[0]), (resource, &js.types[1]));
         Ok(())
     }
@@ -494,6 +503,10 @@ impl<'de, 's> Visitor<'de> for EntitySeed<'_, 's, '_, '_> {
         let (mut id, mut attributes, mut ancestors) = (false, false, false);
         // Attributes given before the type, read once the type is known.
         let mut pending: Option<&'de RawValue> = None;
+        // Or read as they come, laid out as for this type, when the action
+        // allows only types laid out alike here.
+        let guess = d.action.and_then(|a| schema.attribute_layout.get(a as usize)).and_then(|roles| roles[role]);
+        let mut guessed = false;
         d.js.ancestor_texts.clear();
         d.js.ancestors.clear();
         while let Some(key) = map.next_key_seed(EntityKeySeed)? {
@@ -514,7 +527,13 @@ impl<'de, 's> Visitor<'de> for EntitySeed<'_, 's, '_, '_> {
                             map.next_value_seed(FieldsSeed { d: &mut *d, fields, base, path: &path })?;
                         }
                         Some(None) => map.next_value_seed(SkipObject)?,
-                        None => pending = Some(map.next_value()?),
+                        None => match guess.and_then(|t| schema.entity_fields.get(t as usize)) {
+                            Some(fields) => {
+                                guessed = true;
+                                map.next_value_seed(FieldsSeed { d: &mut *d, fields, base, path: &path })?;
+                            }
+                            None => pending = Some(map.next_value()?),
+                        },
                     }
                 }
                 EntityKey::Ancestors if !ancestors => {
@@ -527,10 +546,20 @@ impl<'de, 's> Visitor<'de> for EntitySeed<'_, 's, '_, '_> {
         let Some(known) = ty else {
             return Err(general());
         };
+        if guessed {
+            // The guess holds only for a type the action allows here.
+            let allowed = d
+                .action
+                .and_then(|a| schema.manifest.schema.actions.get(a as usize))
+                .map(|a| if role == 0 { &a.principals } else { &a.resources });
+            if !known.is_some_and(|t| allowed.is_some_and(|list| list.contains(&t))) {
+                return Err(general());
+            }
+        }
         if !id {
             return Err(general());
         }
-        let Decoder { enc, js } = &mut *d;
+        let Decoder { enc, js, .. } = &mut *d;
         let ty_name = js.types[role].as_str();
         let t = enc.entity_type(ty_name, &Path::Field(&path, "type"));
         debug_assert_eq!(t, known);
@@ -815,7 +844,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, '_> {
             i += 1;
         }
         if ok {
-            let Decoder { enc, js } = &mut *d;
+            let Decoder { enc, js, .. } = &mut *d;
             let (texts, elements) = (js.texts.as_str(), &js.elements);
             enc.write_set(at, element, &mut order, |i| {
                 elements.get(i as usize).map_or("", |&range| slice(texts, range))
@@ -840,7 +869,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, '_> {
         }
         d.js.texts.clear();
         let parts = read_ref(map, &mut d.js.texts)?;
-        let Decoder { enc, js } = &mut *d;
+        let Decoder { enc, js, .. } = &mut *d;
         let texts = js.texts.as_str();
         Ok(enc.entity_slot(at, &field.ty, parts.map(|(ty, id)| (slice(texts, ty), slice(texts, id))), path))
     }
@@ -906,7 +935,7 @@ impl<'de> Visitor<'de> for ElementSeed<'_, '_, '_, '_, '_> {
         }
         let ElementSeed { d, element, path } = self;
         let parts = read_ref(map, &mut d.js.texts)?;
-        let Decoder { enc, js } = &mut *d;
+        let Decoder { enc, js, .. } = &mut *d;
         let texts = js.texts.as_str();
         let key =
             enc.element_key(element, Leaf::Object, parts.map(|(ty, id)| (slice(texts, ty), slice(texts, id))), path);

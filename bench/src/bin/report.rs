@@ -19,8 +19,18 @@ use ward_bench::{Agreement, Suite, workload};
 use ward_runtime::Runtime;
 
 /// The decision paths timed, in table order.
-const PATHS: [(&str, &str, Case<Suite>); 9] = [
-    ("ward", "Ward: `Evaluator::decide(&Request)` (encode + call + decision)", |s, i| {
+const PATHS: [(&str, &str, Case<Suite>); 11] = [
+    (
+        "ward",
+        "Ward: `Evaluator::evaluate(&Request)` (encode + call + reading the verdict: outcome and determining rule ids)",
+        |s, i| {
+            let r = &s.ward_requests[i];
+            let verdict = s.evaluator.evaluate(r);
+            std::hint::black_box(verdict.rule_ids().count());
+            verdict.is_allow()
+        },
+    ),
+    ("ward-decision", "Ward: `Evaluator::decide(&Request)` (encode + call + an owned `Decision`)", |s, i| {
         let r = &s.ward_requests[i];
         s.evaluator.decide(r).is_allow()
     }),
@@ -41,12 +51,18 @@ const PATHS: [(&str, &str, Case<Suite>); 9] = [
     }),
     (
         "ward-json",
-        "Ward: `Evaluator::decide_json(bytes)` (one pass from the text: parse + validate + encode; call + decision)",
+        "Ward: `Evaluator::evaluate_json(bytes)` (one pass from the text: parse + validate + encode; call + reading the verdict)",
         |s, i| {
             let j = &s.json[i];
-            s.evaluator.decide_json(j).is_allow()
+            let verdict = s.evaluator.evaluate_json(j);
+            std::hint::black_box(verdict.rule_ids().count());
+            verdict.is_allow()
         },
     ),
+    ("ward-json-decision", "Ward: `Evaluator::decide_json(bytes)` (the same, building an owned `Decision`)", |s, i| {
+        let j = &s.json[i];
+        s.evaluator.decide_json(j).is_allow()
+    }),
     (
         "cedar-json",
         "Cedar: parse the document, build 2 `Entity`s, `Entities`, `Context`, `Request`, `is_authorized`",
@@ -481,21 +497,25 @@ fn render(rows: &[Row], meta: &Meta) -> String {
     let _ = writeln!(
         w,
         "## Headline: time per decision, median (p99)\n\n\
-         Inputs already in each engine's native form (Ward: a parsed `Request`, the \
-         encoding into the module's memory, the call and building the `Decision` \
-         included). Ratios are Ward's median over the peer's, written as a fraction: 1/40 means Ward takes a fortieth of the peer's time (40× faster).\n\n\
+         Inputs already in each engine's native form (Ward: a parsed `Request`; the \
+         encoding into the module's memory, the call and reading the answer included: \
+         the outcome and the determining rules' ids, borrowed from the module, as a \
+         gateway's hot path reads them). Beside it, Ward building an owned `Decision` \
+         (rule ids, reasons and obligations copied out) and Ward deciding a request \
+         encoded beforehand. Ratios are Ward's median over the peer's, written as a fraction: 1/40 means Ward takes a fortieth of the peer's time (40× faster).\n\n\
          ![decision latency vs number of rules](bench/latency.svg)\n\n\
-         | N | Ward | Ward, pre-encoded | Cedar | regorus RVM | regorus interpreter | Ward / Cedar | Ward / regorus RVM | Ward / regorus interpreter |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+         | N | Ward | Ward, owned `Decision` | Ward, pre-encoded | Cedar | regorus RVM | regorus interpreter | Ward / Cedar | Ward / regorus RVM | Ward / regorus interpreter |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for row in rows {
         let ward = stat(row, "ward");
         let cell = |s: &Stats| format!("{} ({})", fmt_ns(s.median), fmt_ns(s.p99));
         let _ = writeln!(
             w,
-            "| {} | **{}** | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | **{}** | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.n,
             cell(ward),
+            cell(stat(row, "ward-decision")),
             cell(stat(row, "ward-encoded")),
             cell(stat(row, "cedar")),
             cell(stat(row, "rego-rvm")),
@@ -509,17 +529,18 @@ fn render(rows: &[Row], meta: &Meta) -> String {
         w,
         "\n### End to end from the request's JSON text, median (p99)\n\n\
          The same document (a Ward request, 256 of them) for every engine.\n\n\
-         | N | Ward | Cedar | regorus RVM | regorus interpreter | Ward / Cedar | Ward / regorus RVM | Ward / regorus interpreter |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- |"
+         | N | Ward | Ward, owned `Decision` | Cedar | regorus RVM | regorus interpreter | Ward / Cedar | Ward / regorus RVM | Ward / regorus interpreter |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for row in rows {
         let ward = stat(row, "ward-json");
         let cell = |s: &Stats| format!("{} ({})", fmt_ns(s.median), fmt_ns(s.p99));
         let _ = writeln!(
             w,
-            "| {} | **{}** | {} | {} | {} | {} | {} | {} |",
+            "| {} | **{}** | {} | {} | {} | {} | {} | {} | {} |",
             row.n,
             cell(ward),
+            cell(stat(row, "ward-json-decision")),
             cell(stat(row, "cedar-json")),
             cell(stat(row, "rego-rvm-json")),
             cell(stat(row, "rego-interp-json")),

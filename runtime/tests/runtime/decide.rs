@@ -127,6 +127,23 @@ fn memory_growth_beyond_the_cap_is_a_deny() {
 }
 
 #[test]
+fn the_input_buffer_is_asked_for_again_only_for_a_longer_request() {
+    let module = policy();
+    let mut evaluator = module.evaluator().unwrap();
+    let with_nick = |len: usize, level: i64| {
+        let mut value = manage(true, json!(level));
+        value["principal"]["attributes"]["nick"] = json!("n".repeat(len));
+        request(&value)
+    };
+    // Short, then long enough to grow memory, then short again: each decided
+    // from its own bytes, wherever the buffer is.
+    for (len, level) in [(1, 5), (300_000, 5), (2, 11), (400_000, 11), (3, 5)] {
+        let expected = if level == 5 { Outcome::Allow } else { Outcome::Deny };
+        assert_eq!(evaluator.decide(&with_nick(len, level)).decision, expected, "{len} bytes, level {level}");
+    }
+}
+
+#[test]
 fn a_request_larger_than_the_memory_cap_is_a_malformed_request() {
     let module = policy_with(Limits::default().with_max_memory(2 << 16));
     let with_nick = |len: usize| {
@@ -192,6 +209,8 @@ fn a_verdict_is_the_decision_before_it_is_built() {
         let verdict = evaluator.evaluate(&r);
         assert_eq!(verdict.is_allow(), expected.is_allow());
         assert_eq!(verdict.outcome(), expected.decision);
+        let ids: Vec<&str> = verdict.rule_ids().collect();
+        assert_eq!(ids, expected.rules.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(verdict.to_decision(), expected);
         assert_eq!(verdict.into_decision(), expected);
     }
