@@ -19,6 +19,13 @@ fn main() {
         Some(a) if a.ends_with('x') => (f64::MAX, a.trim_end_matches('x').parse().ok()),
         a => (a.and_then(|a| a.parse().ok()).unwrap_or(3.0), None),
     };
+    if path == "sample" {
+        let universe = Universe::generate();
+        for r in workload::requests(&universe).iter().take(3) {
+            println!("{}", workload::request_json(&universe, r));
+        }
+        return;
+    }
     if path == "source" {
         print!("{}", workload::ward_source(&workload::rules(n)).1);
         return;

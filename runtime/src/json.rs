@@ -2,8 +2,10 @@
 //! building a `serde_json::Value` tree: serde drives seeds that follow the
 //! module's layout and write each attribute into the buffer as it is read.
 //!
-//! The result is the same as parsing the document into a [`Request`] and
-//! encoding that (`crate::encode::encode`): the same parser reads the text,
+//! The text is read by [`crate::scan`]'s reader when it is plain JSON (no
+//! escapes, integers only), by `serde_json` otherwise. The result is the same
+//! as parsing the document into a [`Request`] and encoding that
+//! (`crate::encode::encode`): the readers accept the same documents alike,
 //! at the same nesting depths, and every value goes through the same
 //! validation. Any document this path does not take in one pass — not a
 //! request, or written unusually (a struct as an array, a key given twice) —
@@ -21,6 +23,7 @@ use ward_types::manifest::TypeLayout;
 use ward_types::{DecisionError, ErrorKind};
 
 use crate::encode::{Encoder, Leaf, Path, Scratch};
+use crate::scan::Scanner;
 use crate::schema::{Field, Fields, Schema};
 
 /// Buffers the JSON path reuses from one request to the next.
@@ -60,20 +63,36 @@ pub(crate) fn encode_json(
     buf: &mut Vec<u8>,
     scratch: &mut Scratch,
 ) -> Option<Result<(), Vec<DecisionError>>> {
+    // Text checked as UTF-8 once, in one pass, rather than string by string.
+    let text = std::str::from_utf8(json).ok()?;
+    // Plain JSON is scanned by our own reader; what it gives up on is read
+    // again by `serde_json`, which both accept alike.
+    encode_with(schema, buf, scratch, |seed| {
+        let mut scanner = Scanner::new(text);
+        seed.deserialize(&mut scanner).and_then(|()| scanner.end()).is_ok()
+    })
+    .or_else(|| {
+        encode_with(schema, buf, scratch, |seed| {
+            let mut de = serde_json::Deserializer::from_str(text);
+            seed.deserialize(&mut de).and_then(|()| de.end()).is_ok()
+        })
+    })
+}
+
+/// Encodes with the request read by `read`; `None` when it could not read it.
+fn encode_with(
+    schema: &Schema,
+    buf: &mut Vec<u8>,
+    scratch: &mut Scratch,
+    read: impl FnOnce(RequestSeed<'_, '_, '_, '_>) -> bool,
+) -> Option<Result<(), Vec<DecisionError>>> {
     let mut js = std::mem::take(&mut scratch.json);
     let enc = Encoder::new(schema, buf, scratch);
     let mut d = Decoder { enc, js: &mut js, action: None };
-    // Text checked as UTF-8 once, in one pass, rather than string by string.
-    let Ok(text) = std::str::from_utf8(json) else {
-        let _ = d.enc.finish(scratch);
-        scratch.json = js;
-        return None;
-    };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let parsed = RequestSeed(&mut d).deserialize(&mut de).and_then(|()| de.end());
+    let read = read(RequestSeed(&mut d));
     let result = d.enc.finish(scratch);
     scratch.json = js;
-    parsed.ok().map(|()| result)
+    read.then_some(result)
 }
 
 /// The state every seed works on.

@@ -46,6 +46,7 @@ mod error;
 mod json;
 mod module;
 mod precompiled;
+mod scan;
 mod schema;
 
 pub use answer::Verdict;
