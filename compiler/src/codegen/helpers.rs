@@ -65,36 +65,51 @@ pub enum H {
     SetEq(Kind),
 }
 
-/// Every helper, in function-index order.
+/// The helpers that take no set kind, in function-index order.
+const PLAIN: [H; 17] = [
+    H::AddOvf,
+    H::SubOvf,
+    H::MulOvf,
+    H::BytesEq,
+    H::Find,
+    H::StrEq,
+    H::StrStarts,
+    H::StrEnds,
+    H::StrContains,
+    H::EntEq,
+    H::IpEq,
+    H::CidrEq,
+    H::IpInCidr,
+    H::InHier,
+    H::InHierSet,
+    H::NotePermit,
+    H::NoteForbid,
+];
+
+/// Every helper, in function-index order: the plain ones, then four per
+/// set kind.
 pub fn all() -> Vec<H> {
-    let mut list = vec![
-        H::AddOvf,
-        H::SubOvf,
-        H::MulOvf,
-        H::BytesEq,
-        H::Find,
-        H::StrEq,
-        H::StrStarts,
-        H::StrEnds,
-        H::StrContains,
-        H::EntEq,
-        H::IpEq,
-        H::CidrEq,
-        H::IpInCidr,
-        H::InHier,
-        H::InHierSet,
-        H::NotePermit,
-        H::NoteForbid,
-    ];
+    let mut list = PLAIN.to_vec();
     for kind in Kind::ALL {
         list.extend([H::Has(kind), H::All(kind), H::Any(kind), H::SetEq(kind)]);
     }
     list
 }
 
-/// The function index of a helper (helpers come first in the module).
+/// The function index of a helper (helpers come first in the module),
+/// without building the list: it is asked for at every call site.
 pub fn index(h: H) -> u32 {
-    all().iter().position(|x| *x == h).unwrap_or(0) as u32
+    let per_kind = |kind: Kind, k: u32| {
+        let position = Kind::ALL.iter().position(|x| *x == kind).unwrap_or(0) as u32;
+        PLAIN.len() as u32 + 4 * position + k
+    };
+    match h {
+        H::Has(kind) => per_kind(kind, 0),
+        H::All(kind) => per_kind(kind, 1),
+        H::Any(kind) => per_kind(kind, 2),
+        H::SetEq(kind) => per_kind(kind, 3),
+        plain => PLAIN.iter().position(|x| *x == plain).unwrap_or(0) as u32,
+    }
 }
 
 /// Addresses and globals the helpers refer to.
@@ -367,4 +382,16 @@ fn scan(f: &mut Func, ctx: Ctx, set: u32, kind: Kind, exhausted: i32, hit: i32, 
     f.get(i).i32(1).op(I::I32Add).set(i);
     f.br_to(top);
     f.end().op(I::Unreachable).end();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_helper_is_at_its_index() {
+        for (position, h) in all().into_iter().enumerate() {
+            assert_eq!(index(h) as usize, position, "{h:?}");
+        }
+    }
 }
