@@ -2,8 +2,6 @@
 
 use std::collections::HashSet;
 
-use rustc_hash::FxHashMap as HashMap;
-
 use ward_types::Obligation;
 use ward_types::manifest::{ABI_VERSION, FieldLayout, Manifest, TypeLayout};
 
@@ -40,10 +38,6 @@ pub(crate) struct Schema {
     /// as they come (the type must turn out to be one the action allows).
     pub(crate) attribute_layout: Vec<[Option<u32>; 2]>,
 }
-
-/// Sets of more names than this look names up in a hash map; smaller ones
-/// compare names in turn, which is faster for a handful.
-const LINEAR_LOOKUP: usize = 8;
 
 /// The fields of one container (entity type, record, the context), laid
 /// out for encoding: an attribute name is resolved to its field with one
@@ -158,67 +152,103 @@ fn index_names<'a>(names: impl Iterator<Item = &'a str>) -> Names {
     Names::new(names.enumerate().map(|(i, n)| (n, i as u32)))
 }
 
-/// Names resolved to numbers, built once per module: a handful are compared
-/// in turn by length and first eight bytes (no hashing, rarely a call to
-/// compare bytes), more go through a hash map. Either way a name of a length
-/// no entry has is rejected at once.
+/// Names resolved to numbers, built once per module: an open-addressing
+/// table, at most half full, keyed by a name's length and two words that,
+/// with the length, spell a name of up to 16 bytes exactly. A lookup is a
+/// hash of those words and, almost always, one slot compared in registers;
+/// only names longer than 16 bytes compare their middle bytes too.
 #[derive(Debug, Default)]
 pub(crate) struct Names {
-    /// Few names: each with its first eight bytes, zero-padded, as a number.
-    small: Vec<(u64, Box<str>, u32)>,
-    /// Many names.
-    map: Option<HashMap<Box<str>, u32>>,
-    /// Bit `n` is set when a name is `n` bytes long; bit 63 for 63 and more.
-    lengths: u64,
+    /// Empty slots have `len == EMPTY`.
+    slots: Box<[Slot]>,
+    /// `64 - log2(slots.len())`.
+    shift: u32,
+    /// The names, for comparing the middle of long ones.
+    names: Vec<Box<str>>,
 }
 
-fn length_bit(len: usize) -> u64 {
-    1 << len.min(63)
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    len: u32,
+    value: u32,
+    words: (u64, u64),
+    /// Index into `Names::names`.
+    name: u32,
 }
 
-/// The first eight bytes, zero-padded, as a number.
+const EMPTY: u32 = u32::MAX;
+
+/// Two words that, with its length, identify a name of up to 16 bytes; for
+/// longer names, its first and last eight bytes.
 #[inline]
-fn prefix(bytes: &[u8]) -> u64 {
-    if let Some(head) = bytes.first_chunk::<8>() {
-        return u64::from_le_bytes(*head);
+fn words(bytes: &[u8]) -> (u64, u64) {
+    let len = bytes.len();
+    let word = |at: usize| bytes.get(at..at + 8).map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+    let half =
+        |at: usize| bytes.get(at..at + 4).map_or(0, |w| u64::from(u32::from_le_bytes(w.try_into().unwrap_or([0; 4]))));
+    match len {
+        0 => (0, 0),
+        1..=3 => {
+            let b = |i: usize| u64::from(bytes.get(i).copied().unwrap_or(0));
+            (b(0) | b(len / 2) << 8 | b(len - 1) << 16, 0)
+        }
+        4..=7 => (half(0) | half(len - 4) << 32, 0),
+        _ => (word(0), word(len - 8)),
     }
-    // Fewer than eight bytes: assembled one by one (no call to copy them).
-    bytes.iter().rev().fold(0, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+#[inline]
+fn hash(len: usize, (a, b): (u64, u64)) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    ((a ^ (len as u64)).wrapping_mul(K).rotate_left(29) ^ b).wrapping_mul(K)
 }
 
 impl Names {
     /// Indexes names (distinct) and their numbers.
     pub(crate) fn new<'a>(names: impl Iterator<Item = (&'a str, u32)>) -> Names {
-        let mut small: Vec<(u64, Box<str>, u32)> = Vec::new();
-        let mut lengths = 0;
-        for (name, value) in names {
-            lengths |= length_bit(name.len());
-            small.push((prefix(name.as_bytes()), name.into(), value));
+        let entries: Vec<(&str, u32)> = names.collect();
+        let size = (entries.len() * 2).next_power_of_two().max(2);
+        let shift = 64 - size.trailing_zeros();
+        let mut slots = vec![Slot { len: EMPTY, value: 0, words: (0, 0), name: 0 }; size].into_boxed_slice();
+        let mask = size - 1;
+        let mut stored = Vec::with_capacity(entries.len());
+        for (name, value) in entries {
+            let bytes = name.as_bytes();
+            let w = words(bytes);
+            let mut at = (hash(bytes.len(), w) >> shift) as usize;
+            while slots[at].len != EMPTY {
+                at = (at + 1) & mask;
+            }
+            slots[at] = Slot { len: bytes.len() as u32, value, words: w, name: stored.len() as u32 };
+            stored.push(Box::<str>::from(name));
         }
-        if small.len() <= LINEAR_LOOKUP {
-            return Names { small, map: None, lengths };
-        }
-        let map = small.into_iter().map(|(_, name, value)| (name, value)).collect();
-        Names { small: Vec::new(), map: Some(map), lengths }
+        Names { slots, shift, names: stored }
     }
 
     /// The number of `name`.
     #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<u32> {
-        if self.lengths & length_bit(name.len()) == 0 {
-            return None;
-        }
-        if let Some(map) = &self.map {
-            return map.get(name).copied();
-        }
         let bytes = name.as_bytes();
-        let head = prefix(bytes);
-        self.small
-            .iter()
-            .find(|(h, n, _)| {
-                *h == head && n.len() == bytes.len() && (bytes.len() <= 8 || n.as_bytes()[8..] == bytes[8..])
-            })
-            .map(|&(_, _, value)| value)
+        let len = bytes.len();
+        let w = words(bytes);
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut at = (hash(len, w) >> self.shift) as usize & mask;
+        loop {
+            let slot = self.slots.get(at)?;
+            if slot.len == EMPTY {
+                return None;
+            }
+            if slot.len as usize == len && slot.words == w {
+                if len <= 16 {
+                    return Some(slot.value);
+                }
+                let stored = self.names.get(slot.name as usize)?.as_bytes();
+                if stored.get(8..len - 8) == bytes.get(8..len - 8) {
+                    return Some(slot.value);
+                }
+            }
+            at = (at + 1) & mask;
+        }
     }
 }
 
@@ -421,4 +451,39 @@ fn check(manifest: &Manifest) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Names that share lengths, prefixes, suffixes and middles.
+    fn name() -> impl Strategy<Value = String> {
+        prop_oneof!["[ab]{0,20}", "[a-z_]{0,12}", "model-[0-9]{1,3}-prod", "aaaaaaaa[xy]{0,3}bbbbbbbb", "é[ab]{0,4}",]
+    }
+
+    proptest! {
+        #[test]
+        fn every_name_is_found_and_no_other(names in prop::collection::btree_set(name(), 0..40), probes in prop::collection::vec(name(), 0..40)) {
+            let table = Names::new(names.iter().enumerate().map(|(i, n)| (n.as_str(), i as u32 * 3)));
+            for (i, n) in names.iter().enumerate() {
+                prop_assert_eq!(table.get(n), Some(i as u32 * 3), "{}", n);
+            }
+            for probe in &probes {
+                let expected = names.iter().position(|n| n == probe).map(|i| i as u32 * 3);
+                prop_assert_eq!(table.get(probe), expected, "{}", probe);
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_table_finds_nothing() {
+        assert_eq!(Names::default().get(""), None);
+        assert_eq!(Names::new(std::iter::empty()).get("a"), None);
+        let one = Names::new([("", 7)].into_iter());
+        assert_eq!((one.get(""), one.get("a")), (Some(7), None));
+    }
 }
