@@ -55,9 +55,7 @@ pub(crate) fn check(schema: &Schema, status: i32, indices: &mut Vec<u32>) -> Res
 pub(crate) fn decision(schema: &Schema, status: i32, indices: &[u32]) -> Decision {
     let rules = &schema.manifest.rules;
     let id = |i: u32| rules.get(i as usize).map_or("", |r| r.id.as_str());
-    let rank = |i: u32| schema.id_rank.get(i as usize).copied().unwrap_or(0);
-    // Rules sharing an id, lowest index first.
-    let groups = || indices.chunk_by(|&a, &b| rank(a) == rank(b));
+    let groups = || by_id(schema, indices);
     match status {
         status::ALLOW | status::DENY_FORBID => {
             let mut which: Vec<u32> = Vec::new();
@@ -99,6 +97,13 @@ pub(crate) fn decision(schema: &Schema, status: i32, indices: &[u32]) -> Decisio
     }
 }
 
+/// Checked indices (sorted by id rank) in runs of rules sharing an id,
+/// lowest index first.
+fn by_id<'a>(schema: &'a Schema, indices: &'a [u32]) -> impl Iterator<Item = &'a [u32]> + 'a {
+    let rank = |i: u32| schema.id_rank.get(i as usize).copied().unwrap_or(0);
+    indices.chunk_by(move |&a, &b| rank(a) == rank(b))
+}
+
 /// A module's answer to one request, before it becomes a [`Decision`]:
 /// borrowed from the evaluator, built without allocating when the module
 /// answered. For hot paths that look at the outcome and the determining
@@ -138,18 +143,12 @@ impl Verdict<'_> {
     /// the manifest: what the decision's `rules` holds, without allocating.
     /// Empty for a deny without determining rules (default, errors).
     pub fn rule_ids(&self) -> impl Iterator<Item = &str> + '_ {
-        let rules = &self.schema.manifest.rules;
-        let rank = |i: u32| self.schema.id_rank.get(i as usize).copied();
-        // Indices are sorted by id rank: the first of each run of equal ranks.
         let indices = match &self.answer {
             Ok((status::ALLOW | status::DENY_FORBID, indices)) => indices,
             _ => &[][..],
         };
-        indices
-            .iter()
-            .enumerate()
-            .filter(move |&(k, &i)| k == 0 || rank(indices[k - 1]) != rank(i))
-            .filter_map(move |(_, &i)| rules.get(i as usize).map(|r| r.id.as_str()))
+        let rules = &self.schema.manifest.rules;
+        by_id(self.schema, indices).filter_map(|group| rules.get(*group.first()? as usize).map(|r| r.id.as_str()))
     }
 
     /// The decision, as [`crate::Evaluator::decide`] returns it.

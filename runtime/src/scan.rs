@@ -210,9 +210,6 @@ impl<'de> de::Deserializer<'de> for &mut Scanner<'de> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.peek()? != b'"' {
-            return Err(GiveUp);
-        }
         visitor.visit_borrowed_str(self.string()?)
     }
 
