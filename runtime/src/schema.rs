@@ -226,7 +226,7 @@ impl Names {
     }
 
     /// The number of `name`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, name: &str) -> Option<u32> {
         let bytes = name.as_bytes();
         let len = bytes.len();
