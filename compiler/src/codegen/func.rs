@@ -139,6 +139,11 @@ impl Func {
         self.op(Instruction::Call(f))
     }
 
+    /// How many instructions the body has so far: its size, roughly.
+    pub fn instructions(&self) -> usize {
+        self.body.len()
+    }
+
     /// The encoded function.
     pub fn finish(mut self) -> Function {
         self.body.push(Instruction::End);

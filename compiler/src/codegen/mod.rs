@@ -3,9 +3,11 @@
 //!
 //! The program is first lowered to the decision IR ([`index`]): per action,
 //! a tree that dispatches on literal equalities so that a request reaches
-//! only the rules that could apply. Each rule becomes a function; each tree
-//! node a function that calls its rules and, through a table, the subtree
-//! the request's key selects.
+//! only the rules that could apply. Each tree node becomes a function that
+//! evaluates its rules and calls the subtree the request's key selects
+//! (directly, or through a table for a switch of many cases). A rule is
+//! evaluated in place in the leaves that need it, unless it is large and
+//! several leaves do: then it is a function of its own that they call.
 //!
 //! Memory layout: constant data from address 16, then the three answer
 //! lists (applicable permits, applicable forbids, failing rules), then the
@@ -41,6 +43,11 @@ const DATA_START: u32 = 16;
 const PAGE: u64 = 65_536;
 /// Switches with more cases than this dispatch through a table.
 const SMALL_SWITCH: usize = 8;
+/// A rule of at most this many instructions is inlined into each of up to
+/// [`INLINE_LEAVES`] leaves that evaluate it, rather than called: its
+/// leaves' code then runs straight through, for a few bytes more.
+const SMALL_RULE: usize = 64;
+const INLINE_LEAVES: usize = 8;
 
 /// A compiled decision module.
 #[derive(Debug, Clone)]
@@ -199,10 +206,14 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         all.dedup();
         Some(all)
     };
-    for rule in &program.rules {
-        let mut emitter = Emitter { program, layout: &layout, data: &mut data, base: 0 };
-        let _ = emitter.rule(rule, principals_for(rule).as_deref());
-    }
+    let rule_sizes: Vec<usize> = program
+        .rules
+        .iter()
+        .map(|rule| {
+            let mut emitter = Emitter { program, layout: &layout, data: &mut data, base: 0 };
+            emitter.rule(rule, principals_for(rule).as_deref()).instructions()
+        })
+        .collect();
     let n = program.rules.len() as u32;
     let list = 4 + 4 * n;
     let permits = data.end().div_ceil(8) * 8;
@@ -211,8 +222,9 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     let base = (errors + list).div_ceil(16) * 16;
     let ctx = Ctx { base, permits, forbids, errors };
 
-    // A rule evaluated by one leaf only is inlined there; one several leaves
-    // evaluate (it has several actions) is a function they call.
+    // A rule evaluated by one leaf only is inlined there, and so is a small
+    // one a few leaves evaluate (it has several actions); any other is a
+    // function its leaves call.
     let mut leaves_of = vec![0usize; program.rules.len()];
     for node in &nodes {
         if let NodeFn::Leaf(rules) = node {
@@ -221,7 +233,11 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
             }
         }
     }
-    let shared: Vec<bool> = leaves_of.iter().map(|&uses| uses > 1).collect();
+    let shared: Vec<bool> = leaves_of
+        .iter()
+        .zip(&rule_sizes)
+        .map(|(&uses, &size)| uses > 1 && (uses > INLINE_LEAVES || size > SMALL_RULE))
+        .collect();
     let mut rule_fns: Vec<Option<Func>> = program
         .rules
         .iter()

@@ -9,6 +9,7 @@ use ward_runtime::{Decision, DecisionModule, Runtime};
 
 const MORE: &str = include_str!("../compiled/more.ward");
 const GATEWAY: &str = include_str!("../compiled/gateway.ward");
+const SHARED: &str = include_str!("../compiled/shared.ward");
 
 struct Compiled {
     program: Program,
@@ -238,7 +239,7 @@ fn gateway_request() -> impl Strategy<Value = Value> {
 
 #[test]
 fn both_policies_compile_and_load() {
-    for (name, source) in [("more.ward", MORE), ("gateway.ward", GATEWAY)] {
+    for (name, source) in [("more.ward", MORE), ("gateway.ward", GATEWAY), ("shared.ward", SHARED)] {
         let compiled = compile(name, source);
         assert!(!compiled.module.manifest().rules.is_empty());
     }
@@ -265,6 +266,38 @@ fn hand_picked_requests_agree() {
     overflow["principal"]["attributes"]["spent"] = json!(i64::MAX);
     let decision = agree(&compiled, &overflow).unwrap();
     assert!(!decision.is_allow() && !decision.errors.is_empty(), "{decision:?}");
+}
+
+/// Rules of several actions, both inlined into their leaves (small ones)
+/// and called from them (large ones), decide as the interpreter does for
+/// every action, resource and risk band.
+#[test]
+fn rules_of_several_actions_decide_alike_inlined_or_called() {
+    let compiled = compile("shared.ward", SHARED);
+    let mut outcomes = std::collections::BTreeSet::new();
+    for action in ["read", "write", "share", "purge"] {
+        for doc in ["d1", "d2", "d3"] {
+            for (owner, region) in [("public", "eu"), ("alice", "eu"), ("alice", "quarantine")] {
+                for tags in [json!(["staff"]), json!(["suspended"]), json!([])] {
+                    for risk in [0, 30, 90] {
+                        let request = json!({
+                            "principal": {"type": "User", "id": "u",
+                                "attributes": {"level": 5, "tags": tags, "region": "eu"}},
+                            "action": action,
+                            "resource": {"type": "Doc", "id": doc,
+                                "attributes": {"owner": owner, "level": 4, "region": region}},
+                            "context": {"risk": risk}
+                        });
+                        let decision = agree(&compiled, &request).unwrap();
+                        outcomes.insert(decision.rules.clone());
+                    }
+                }
+            }
+        }
+    }
+    // Every rule but the level-10 purge decided some request.
+    let decided: std::collections::BTreeSet<String> = outcomes.into_iter().flatten().collect();
+    assert_eq!(decided.into_iter().collect::<Vec<_>>(), ["S-owner", "S-public", "S-risk"]);
 }
 
 proptest! {
