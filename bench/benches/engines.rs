@@ -15,12 +15,7 @@ use ward_runtime::Runtime;
 type Path = (&'static str, fn(&mut Suite, usize) -> bool);
 
 const PATHS: [Path; 11] = [
-    ("ward", |s, i| {
-        let r = &s.ward_requests[i];
-        let verdict = s.evaluator.evaluate(r);
-        black_box(verdict.rule_ids().count());
-        verdict.is_allow()
-    }),
+    ("ward", |s, i| ward_bench::read_verdict(s.evaluator.evaluate(&s.ward_requests[i]))),
     ("ward-decision", |s, i| {
         let r = &s.ward_requests[i];
         s.evaluator.decide(r).is_allow()
@@ -29,12 +24,7 @@ const PATHS: [Path; 11] = [
         let r = &s.encoded[i];
         s.evaluator.decide_encoded(r).is_allow()
     }),
-    ("ward-json", |s, i| {
-        let j = &s.json[i];
-        let verdict = s.evaluator.evaluate_json(j);
-        black_box(verdict.rule_ids().count());
-        verdict.is_allow()
-    }),
+    ("ward-json", |s, i| ward_bench::read_verdict(s.evaluator.evaluate_json(&s.json[i]))),
     ("ward-json-decision", |s, i| {
         let j = &s.json[i];
         s.evaluator.decide_json(j).is_allow()

@@ -14,10 +14,17 @@ pub mod engines;
 pub mod harness;
 pub mod workload;
 
-use ward_runtime::{DecisionModule, EncodedRequest, Evaluator, Request, Runtime};
+use ward_runtime::{DecisionModule, EncodedRequest, Evaluator, Request, Runtime, Verdict};
 
 use crate::engines::{Cedar, CedarInput, Rego, SetupError, Ward};
 use crate::workload::{GenRequest, Rule, Universe};
+
+/// Reads a verdict as a gateway's hot path does: the outcome and the
+/// determining rules' ids (borrowed, kept from being optimised away).
+pub fn read_verdict(verdict: Verdict<'_>) -> bool {
+    std::hint::black_box(verdict.rule_ids().count());
+    verdict.is_allow()
+}
 
 /// Everything for one rule count: engines and inputs.
 #[allow(missing_debug_implementations, reason = "holds engines")]

@@ -183,19 +183,20 @@ impl<'de> Scanner<'de> {
     }
 
     fn map<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        self.expect(b'{')?;
-        self.enter()?;
-        let value = visitor.visit_map(Entries { scanner: self, first: true })?;
-        self.expect(b'}')?;
-        self.depth -= 1;
-        Ok(value)
+        self.nested(b'{', b'}', |entries| visitor.visit_map(entries))
     }
 
     fn seq<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        self.expect(b'[')?;
+        self.nested(b'[', b']', |entries| visitor.visit_seq(entries))
+    }
+
+    /// An object or an array between `open` and `close`, its entries read
+    /// by `read`, one level deeper.
+    fn nested<T>(&mut self, open: u8, close: u8, read: impl FnOnce(Entries<'_, 'de>) -> Result<T>) -> Result<T> {
+        self.expect(open)?;
         self.enter()?;
-        let value = visitor.visit_seq(Entries { scanner: self, first: true })?;
-        self.expect(b']')?;
+        let value = read(Entries { scanner: self, first: true })?;
+        self.expect(close)?;
         self.depth -= 1;
         Ok(value)
     }

@@ -23,12 +23,7 @@ const PATHS: [(&str, &str, Case<Suite>); 11] = [
     (
         "ward",
         "Ward: `Evaluator::evaluate(&Request)` (encode + call + reading the verdict: outcome and determining rule ids)",
-        |s, i| {
-            let r = &s.ward_requests[i];
-            let verdict = s.evaluator.evaluate(r);
-            std::hint::black_box(verdict.rule_ids().count());
-            verdict.is_allow()
-        },
+        |s, i| ward_bench::read_verdict(s.evaluator.evaluate(&s.ward_requests[i])),
     ),
     ("ward-decision", "Ward: `Evaluator::decide(&Request)` (encode + call + an owned `Decision`)", |s, i| {
         let r = &s.ward_requests[i];
@@ -52,12 +47,7 @@ const PATHS: [(&str, &str, Case<Suite>); 11] = [
     (
         "ward-json",
         "Ward: `Evaluator::evaluate_json(bytes)` (one pass from the text: parse + validate + encode; call + reading the verdict)",
-        |s, i| {
-            let j = &s.json[i];
-            let verdict = s.evaluator.evaluate_json(j);
-            std::hint::black_box(verdict.rule_ids().count());
-            verdict.is_allow()
-        },
+        |s, i| ward_bench::read_verdict(s.evaluator.evaluate_json(&s.json[i])),
     ),
     ("ward-json-decision", "Ward: `Evaluator::decide_json(bytes)` (the same, building an owned `Decision`)", |s, i| {
         let j = &s.json[i];
