@@ -202,8 +202,12 @@ impl<'s, 'b> Encoder<'s, 'b> {
         }
     }
 
-    pub(crate) fn error(&mut self, kind: ErrorKind, path: &Path<'_>, message: String) {
-        self.errors.push(DecisionError { kind, path: Some(path.to_string()), rule: None, message });
+    /// Records a violation. Cold and out of line, message included, so that
+    /// the encoding paths of valid requests stay small.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn error(&mut self, kind: ErrorKind, path: &Path<'_>, message: impl FnOnce() -> String) {
+        self.errors.push(DecisionError { kind, path: Some(path.to_string()), rule: None, message: message() });
     }
 
     fn request(&mut self, request: &Request) {
@@ -227,7 +231,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
         let layout = &schema.manifest.schema;
         let action = schema.action_index.get(name).and_then(|i| Some((i, layout.actions.get(i as usize)?)));
         match action {
-            None => self.error(ErrorKind::UnknownAction, &Path::Root("action"), format!("unknown action `{name}`")),
+            None => self.error(ErrorKind::UnknownAction, &Path::Root("action"), || format!("unknown action `{name}`")),
             Some((index, action)) => {
                 put_i32(self.buf, 0, index as i32);
                 for ((ty, ty_name), allowed, role) in
@@ -235,11 +239,9 @@ impl<'s, 'b> Encoder<'s, 'b> {
                 {
                     if ty.is_some_and(|t| !allowed.contains(&t)) {
                         let root = Path::Root(role);
-                        self.error(
-                            ErrorKind::ActionNotApplicable,
-                            &Path::Field(&root, "type"),
-                            format!("action `{}` does not apply to {role} type `{ty_name}`", action.name),
-                        );
+                        self.error(ErrorKind::ActionNotApplicable, &Path::Field(&root, "type"), || {
+                            format!("action `{}` does not apply to {role} type `{ty_name}`", action.name)
+                        });
                     }
                 }
             }
@@ -249,7 +251,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
     pub(crate) fn entity_type(&mut self, name: &str, path: &Path<'_>) -> Option<u32> {
         let found = self.schema.entity_index.get(name);
         if found.is_none() {
-            self.error(ErrorKind::UnknownEntityType, path, format!("unknown entity type `{name}`"));
+            self.error(ErrorKind::UnknownEntityType, path, || format!("unknown entity type `{name}`"));
         }
         found
     }
@@ -300,11 +302,9 @@ impl<'s, 'b> Encoder<'s, 'b> {
             };
             if info.is_some_and(|info| !info.ancestor_types.contains(&a)) {
                 ok = false;
-                self.error(
-                    ErrorKind::InvalidAncestor,
-                    &at,
-                    format!("an entity of type `{ty_name}` cannot be in an entity of type `{a_ty}`"),
-                );
+                self.error(ErrorKind::InvalidAncestor, &at, || {
+                    format!("an entity of type `{ty_name}` cannot be in an entity of type `{a_ty}`")
+                });
             }
             order.push((i64::from(a), i as u32));
         }
@@ -344,11 +344,9 @@ impl<'s, 'b> Encoder<'s, 'b> {
         for (i, field) in fields.fields.iter().enumerate() {
             if field.present_offset.is_none() && !self.seen.get(mark + i).copied().unwrap_or(true) {
                 let at = Path::Field(path, &field.name);
-                self.error(
-                    ErrorKind::MissingAttribute,
-                    &at,
-                    format!("the required attribute `{}` is missing", field.name),
-                );
+                self.error(ErrorKind::MissingAttribute, &at, || {
+                    format!("the required attribute `{}` is missing", field.name)
+                });
             }
         }
         self.seen.truncate(mark);
@@ -382,18 +380,16 @@ impl<'s, 'b> Encoder<'s, 'b> {
         let at = Path::Field(path, &field.name);
         let Some(value) = value else {
             if field.present_offset.is_none() {
-                self.error(
-                    ErrorKind::MissingAttribute,
-                    &at,
-                    format!("the required attribute `{}` is missing", field.name),
-                );
+                self.error(ErrorKind::MissingAttribute, &at, || {
+                    format!("the required attribute `{}` is missing", field.name)
+                });
             }
             return;
         };
         let slot = base + field.offset as usize;
         let valid = match value {
             Value::Null => {
-                self.error(ErrorKind::NullValue, &at, format!("the attribute `{}` is null", field.name));
+                self.error(ErrorKind::NullValue, &at, || format!("the attribute `{}` is null", field.name));
                 false
             }
             Value::Object(values) if field.record.is_some() => {
@@ -423,12 +419,15 @@ impl<'s, 'b> Encoder<'s, 'b> {
     }
 
     /// A `wrong_type` error; `false`.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn wrong_type(&mut self, ty: &TypeLayout, path: &Path<'_>) -> bool {
-        self.error(ErrorKind::WrongType, path, format!("expected {}", describe(ty)));
+        self.error(ErrorKind::WrongType, path, || format!("expected {}", describe(ty)));
         false
     }
 
     /// Writes a string slot at `at`, appending the bytes to the variable part.
+    #[inline]
     pub(crate) fn string(&mut self, at: usize, text: &str) {
         let id = self.schema.strings.get(text).map_or(0, |id| id as i32);
         let offset = self.buf.len();
@@ -463,6 +462,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
 
     /// The `i64` of an integer-like scalar (int, duration, timestamp, time of
     /// day) or an enum's value index.
+    #[inline]
     pub(crate) fn number(&mut self, ty: &TypeLayout, value: Leaf<'_>, path: &Path<'_>) -> Option<i64> {
         let parsed = match ty {
             TypeLayout::Int { min, max } => {
@@ -477,17 +477,15 @@ impl<'s, 'b> Encoder<'s, 'b> {
                             ErrorKind::IntegerOutOfRange => format!("{number} does not fit in 64 bits"),
                             _ => format!("{number} is not an integer"),
                         };
-                        self.error(kind, path, message);
+                        self.error(kind, path, || message);
                         return None;
                     }
                 };
                 if min.is_some_and(|min| n < min) || max.is_some_and(|max| n > max) {
                     let bound = |b: &Option<i64>| b.map(|b| b.to_string()).unwrap_or_default();
-                    self.error(
-                        ErrorKind::OutOfDeclaredRange,
-                        path,
-                        format!("{n} is outside the declared range {}..{}", bound(min), bound(max)),
-                    );
+                    self.error(ErrorKind::OutOfDeclaredRange, path, || {
+                        format!("{n} is outside the declared range {}..{}", bound(min), bound(max))
+                    });
                     return None;
                 }
                 return Some(n);
@@ -501,7 +499,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
                 let index = schema.enum_index.get(*id as usize).and_then(|values| values.get(text));
                 if index.is_none() {
                     let name = schema.manifest.schema.enums.get(*id as usize).map_or("", |e| e.name.as_str());
-                    self.error(ErrorKind::UnknownEnumValue, path, format!("`{text}` is not a value of `{name}`"));
+                    self.error(ErrorKind::UnknownEnumValue, path, || format!("`{text}` is not a value of `{name}`"));
                 }
                 return index.map(i64::from);
             }
@@ -509,7 +507,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
         };
         let (text, parsed) = parsed?;
         if parsed.is_none() {
-            self.error(ErrorKind::InvalidValue, path, format!("`{text}` is not {}", describe(ty)));
+            self.error(ErrorKind::InvalidValue, path, || format!("`{text}` is not {}", describe(ty)));
         }
         parsed
     }
@@ -534,11 +532,9 @@ impl<'s, 'b> Encoder<'s, 'b> {
                 .iter()
                 .filter_map(|&t| schema.manifest.schema.entity_types.get(t as usize).map(|e| e.name.as_str()))
                 .collect();
-            self.error(
-                ErrorKind::WrongType,
-                path,
-                format!("an entity of type `{name}` is not allowed here (expected {})", allowed.join(" or ")),
-            );
+            self.error(ErrorKind::WrongType, path, || {
+                format!("an entity of type `{name}` is not allowed here (expected {})", allowed.join(" or "))
+            });
             return None;
         }
         Some(t)
@@ -568,6 +564,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
     /// Validates a value that is not an array, nor an object given to a
     /// record or an entity, as a `ty` and writes it at `at`; whether it was
     /// valid. (A null is reported before.)
+    #[inline]
     pub(crate) fn leaf(&mut self, at: usize, ty: &TypeLayout, value: Leaf<'_>, path: &Path<'_>) -> bool {
         match ty {
             TypeLayout::Bool => match value {
@@ -605,7 +602,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
                     return false;
                 };
                 let Some(addr) = values::parse_ip(text) else {
-                    self.error(ErrorKind::InvalidValue, path, format!("`{text}` is not {}", describe(ty)));
+                    self.error(ErrorKind::InvalidValue, path, || format!("`{text}` is not {}", describe(ty)));
                     return false;
                 };
                 let (version, high, low) = address_halves(addr);
@@ -619,7 +616,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
                     return false;
                 };
                 let Some(range) = values::parse_cidr(text) else {
-                    self.error(ErrorKind::InvalidValue, path, format!("`{text}` is not {}", describe(ty)));
+                    self.error(ErrorKind::InvalidValue, path, || format!("`{text}` is not {}", describe(ty)));
                     return false;
                 };
                 let (version, high, low) = address_halves(range.network);
@@ -644,7 +641,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
         path: &Path<'_>,
     ) -> Option<i64> {
         if let Leaf::Null = value {
-            self.error(ErrorKind::NullValue, path, "a set element is null".to_owned());
+            self.error(ErrorKind::NullValue, path, || "a set element is null".to_owned());
             return None;
         }
         match element {

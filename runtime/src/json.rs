@@ -803,7 +803,7 @@ impl ValueSeed<'_, '_, '_, '_, '_> {
 
     fn null(self) -> bool {
         let message = format!("the attribute `{}` is null", self.field.name);
-        self.d.enc.error(ErrorKind::NullValue, self.path, message);
+        self.d.enc.error(ErrorKind::NullValue, self.path, || message);
         false
     }
 }

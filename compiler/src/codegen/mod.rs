@@ -307,9 +307,12 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         let mut f = Func::new(0);
         match node {
             NodeFn::Leaf(rules) => {
+                // A rule's status: 0 it does not apply, 1 it does, 2 it
+                // failed. Most rules of a leaf do not apply, so the note is
+                // called only for the others.
+                let status = f.local(ValType::I32);
                 for &r in rules {
                     let rule = &program.rules[r];
-                    f.i32(r as i32);
                     if shared[r] {
                         f.call(rule_fn[r]);
                     } else {
@@ -317,7 +320,9 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                         emitter.rule_into(&mut f, rule, principals_for(rule).as_deref());
                     }
                     let note = if rule.effect == Effect::Permit { H::NotePermit } else { H::NoteForbid };
-                    f.call(helpers::index(note));
+                    f.tee(status).if_(BlockType::Empty);
+                    f.i32(r as i32).get(status).call(helpers::index(note));
+                    f.end();
                 }
             }
             NodeFn::Switch { key, cases, rest, table } => {
