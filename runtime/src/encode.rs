@@ -473,11 +473,10 @@ impl<'s, 'b> Encoder<'s, 'b> {
                 let n = match json_integer(number) {
                     Ok(n) => n,
                     Err(kind) => {
-                        let message = match kind {
+                        self.error(kind, path, || match kind {
                             ErrorKind::IntegerOutOfRange => format!("{number} does not fit in 64 bits"),
                             _ => format!("{number} is not an integer"),
-                        };
-                        self.error(kind, path, || message);
+                        });
                         return None;
                     }
                 };

@@ -802,8 +802,8 @@ impl ValueSeed<'_, '_, '_, '_, '_> {
     }
 
     fn null(self) -> bool {
-        let message = format!("the attribute `{}` is null", self.field.name);
-        self.d.enc.error(ErrorKind::NullValue, self.path, || message);
+        let name = &self.field.name;
+        self.d.enc.error(ErrorKind::NullValue, self.path, || format!("the attribute `{name}` is null"));
         false
     }
 }
