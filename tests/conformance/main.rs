@@ -9,3 +9,4 @@ mod known_bugs;
 mod memory;
 mod node;
 mod smoke;
+mod templates;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use wasm_encoder::{BlockType, Instruction as I, ValType};
 
 use super::data::Data;
-use super::func::{Func, result};
+use super::func::{Func, PARAM_MARK, result};
 use super::helpers::{H, Kind, element_value, index};
 use super::layout::{Layout, record_field};
 use crate::program::{
@@ -46,6 +46,32 @@ fn set_kind(ty: &Type) -> Kind {
 
 const DAY_MS: i64 = 86_400_000;
 
+/// A literal of a rule: a value its code would hold as a constant, which
+/// its template takes as an argument instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Literal {
+    I32(i32),
+    I64(i64),
+}
+
+impl Literal {
+    /// The parameter type that carries it.
+    pub fn val(self) -> ValType {
+        match self {
+            Literal::I32(_) => ValType::I32,
+            Literal::I64(_) => ValType::I64,
+        }
+    }
+
+    /// Pushes the value.
+    pub fn push(self, f: &mut Func) {
+        match self {
+            Literal::I32(v) => f.i32(v),
+            Literal::I64(v) => f.i64(v),
+        };
+    }
+}
+
 /// Emits rule functions.
 #[derive(Debug)]
 pub struct Emitter<'a> {
@@ -57,6 +83,9 @@ pub struct Emitter<'a> {
     pub data: &'a mut Data,
     /// Where requests start in memory.
     pub base: u32,
+    /// While a template is emitted, the literals read so far, each a
+    /// parameter.
+    literals: Option<Vec<Literal>>,
 }
 
 struct Ctx {
@@ -71,13 +100,42 @@ struct Ctx {
     instances: u32,
 }
 
-impl Emitter<'_> {
+impl<'a> Emitter<'a> {
+    /// An emitter of code for requests at `base`.
+    pub fn new(program: &'a Program, layout: &'a Layout, data: &'a mut Data, base: u32) -> Emitter<'a> {
+        Emitter { program, layout, data, base, literals: None }
+    }
+
     /// The function deciding whether `rule` applies: 1 when it does, 0 when
     /// it does not, 2 when evaluating it fails.
     pub fn rule(&mut self, rule: &Rule, action_principals: Option<&[EntityTypeId]>) -> Func {
         let mut f = Func::new(0);
         self.rule_into(&mut f, rule, action_principals);
         f
+    }
+
+    /// The rule's template: [`Emitter::rule`]'s function with the rule's
+    /// literals (numbers, interned string ids, enum values, entity types,
+    /// addresses of constant data) taken as parameters, and those literals.
+    /// Rules that differ only in their literals have the same template.
+    pub fn template(&mut self, rule: &Rule, action_principals: Option<&[EntityTypeId]>) -> (Func, Vec<Literal>) {
+        let outer = self.literals.replace(Vec::new());
+        let f = self.rule(rule, action_principals);
+        let literals = std::mem::replace(&mut self.literals, outer).unwrap_or_default();
+        let params: Vec<ValType> = literals.iter().map(|l| l.val()).collect();
+        (f.with_params(&params), literals)
+    }
+
+    /// Pushes a literal: a constant, or while a template is emitted, the
+    /// parameter that carries it.
+    fn literal(&mut self, c: &mut Ctx, value: Literal) {
+        match &mut self.literals {
+            Some(literals) => {
+                c.f.get(PARAM_MARK + literals.len() as u32);
+                literals.push(value);
+            }
+            None => value.push(&mut c.f),
+        }
     }
 
     /// Appends to `f` a block that leaves what [`Emitter::rule`]'s function
@@ -146,7 +204,9 @@ impl Emitter<'_> {
             items.sort();
             items.dedup();
             let set = self.data.constant(&Const::Set(items));
-            c.f.addr(block).addr(set).call(index(H::InHierSet));
+            c.f.addr(block);
+            self.literal(c, Literal::I32(set as i32));
+            c.f.call(index(H::InHierSet));
             c.f.op(I::I32Eqz).if_(BlockType::Empty);
             Self::answer(c, 0);
             c.f.end();
@@ -163,7 +223,9 @@ impl Emitter<'_> {
             ExprKind::Const(Const::Str(text)) if value.ty == Type::String => {
                 let id = self.data.string_id(text);
                 self.expr(c, value);
-                c.f.load32(0).addr(id).op(I::I32Eq);
+                c.f.load32(0);
+                self.literal(c, Literal::I32(id as i32));
+                c.f.op(I::I32Eq);
                 true
             }
             ExprKind::Const(Const::Entity(lit)) if matches!(value.ty, Type::Entity(_)) => {
@@ -180,8 +242,11 @@ impl Emitter<'_> {
     fn entity_is(&mut self, c: &mut Ctx, lit: &EntityLit) {
         let id = self.data.string_id(&lit.id);
         let at = c.f.local(ValType::I32);
-        c.f.tee(at).load32(0).addr(lit.ty.0).op(I::I32Eq);
-        c.f.get(at).load32(4).addr(id).op(I::I32Eq).op(I::I32And);
+        c.f.tee(at).load32(0);
+        self.literal(c, Literal::I32(lit.ty.0 as i32));
+        c.f.op(I::I32Eq).get(at).load32(4);
+        self.literal(c, Literal::I32(id as i32));
+        c.f.op(I::I32Eq).op(I::I32And);
     }
 
     fn br_err(c: &mut Ctx) {
@@ -399,14 +464,12 @@ impl Emitter<'_> {
                 c.f.i32(i32::from(*b));
             }
             Const::Int(n) | Const::Duration(n) | Const::Timestamp(n) | Const::TimeOfDay(n) => {
-                c.f.i64(*n);
+                self.literal(c, Literal::I64(*n));
             }
-            Const::Enum(_, index) => {
-                c.f.addr(*index);
-            }
+            Const::Enum(_, index) => self.literal(c, Literal::I32(*index as i32)),
             Const::Str(_) | Const::Ip(_) | Const::Cidr(_) | Const::Entity(_) | Const::Set(_) => {
                 let slot = self.data.constant(k);
-                c.f.addr(slot);
+                self.literal(c, Literal::I32(slot as i32));
             }
         }
     }

@@ -4,6 +4,11 @@
 
 use wasm_encoder::{BlockType, Function, Instruction, MemArg, ValType};
 
+/// While a template is emitted, `local.get PARAM_MARK + n` stands for its
+/// `n`-th parameter, whose number is known only at the end
+/// ([`Func::with_params`]).
+pub const PARAM_MARK: u32 = 1 << 30;
+
 /// A function being built.
 #[derive(Debug)]
 pub struct Func {
@@ -139,6 +144,21 @@ impl Func {
         self.op(Instruction::Call(f))
     }
 
+    /// The function, built without parameters, with `params` in front of
+    /// its locals: the marked locals become the parameters.
+    pub fn with_params(mut self, params: &[ValType]) -> Func {
+        let n = params.len() as u32;
+        let renumber = |l: u32| if l >= PARAM_MARK { l - PARAM_MARK } else { l + n };
+        for instruction in &mut self.body {
+            match instruction {
+                Instruction::LocalGet(l) | Instruction::LocalSet(l) | Instruction::LocalTee(l) => *l = renumber(*l),
+                _ => {}
+            }
+        }
+        self.params += n;
+        self
+    }
+
     /// How many instructions the body has so far: its size, roughly.
     pub fn instructions(&self) -> usize {
         self.body.len()
@@ -164,4 +184,27 @@ pub fn mem(offset: u32) -> MemArg {
 /// The block type of a value type.
 pub fn result(ty: ValType) -> BlockType {
     BlockType::Result(ty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marked_locals_become_the_parameters_and_locals_follow_them() {
+        let mut f = Func::new(0);
+        let local = f.local(ValType::I32);
+        f.get(PARAM_MARK + 1).set(local).get(PARAM_MARK).tee(local);
+        let f = f.with_params(&[ValType::I64, ValType::I32]);
+        let locals: Vec<u32> = f
+            .body
+            .iter()
+            .filter_map(|i| match i {
+                Instruction::LocalGet(l) | Instruction::LocalSet(l) | Instruction::LocalTee(l) => Some(*l),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(locals, [1, 2, 0, 2]);
+        assert_eq!((f.params, f.locals.len()), (2, 1));
+    }
 }

@@ -8,6 +8,9 @@
 //! (directly, or through a table for a switch of many cases). A rule is
 //! evaluated in place in the leaves that need it, unless it is large and
 //! several leaves do: then it is a function of its own that they call.
+//! Rules that differ only in their literals — a large policy's thousands of
+//! per-model or per-department rules — share one function, their template,
+//! which each leaf calls with the rule's literals as arguments.
 //!
 //! Memory layout: constant data from address 16, then the three answer
 //! lists (applicable permits, applicable forbids, failing rules), then the
@@ -21,17 +24,18 @@ pub mod index;
 pub mod layout;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 use ward_types::manifest::{self, ABI_VERSION, MANIFEST_SECTION, Manifest, ObligationInfo, RuleInfo};
 use wasm_encoder::{
-    BlockType, CodeSection, ConstExpr, CustomSection, DataSection, ElementSection, Elements, ExportKind, ExportSection,
-    FunctionSection, GlobalSection, GlobalType, Instruction as I, MemorySection, MemoryType, Module, RefType,
-    TableSection, TableType, TypeSection, ValType,
+    BlockType, CodeSection, ConstExpr, CustomSection, DataSection, ElementSection, Elements, Encode, ExportKind,
+    ExportSection, Function, FunctionSection, GlobalSection, GlobalType, Instruction as I, MemorySection, MemoryType,
+    Module, RefType, TableSection, TableType, TypeSection, ValType,
 };
 
 use self::data::Data;
-use self::emit::Emitter;
+use self::emit::{Emitter, Literal};
 use self::func::Func;
 use self::helpers::{Ctx, G_ERRORS, G_FORBIDS, G_OUT, G_PERMITS, H};
 use self::index::{Key, Node};
@@ -48,6 +52,11 @@ const SMALL_SWITCH: usize = 8;
 /// leaves' code then runs straight through, for a few bytes more.
 const SMALL_RULE: usize = 64;
 const INLINE_LEAVES: usize = 8;
+/// Rules that differ only in their literals share one function, their
+/// template, when there are at least this many of them: a large policy's
+/// thousands of rules of a few shapes then run a few functions that stay in
+/// cache, and its module is a fraction of the size.
+const TEMPLATE_MIN: usize = 4;
 
 /// A compiled decision module.
 #[derive(Debug, Clone)]
@@ -85,6 +94,7 @@ fn fill(node: &Node, id: usize, nodes: &mut Vec<NodeFn>) {
 /// A function of the module other than helpers and exports.
 #[derive(Debug, Clone, Copy)]
 enum Body {
+    Template(usize),
     Rule(usize),
     Node(usize),
     Noop,
@@ -95,7 +105,7 @@ enum Body {
 /// no earlier leaf did. Code that runs for one request then sits close
 /// together, which keeps a large policy's decisions from touching memory all
 /// over its code.
-fn placement(nodes: &[NodeFn], actions: usize, shared: &[bool]) -> Vec<Body> {
+fn placement(nodes: &[NodeFn], actions: usize, shared: &[bool], templates: usize) -> Vec<Body> {
     fn place(k: usize, nodes: &[NodeFn], placed: &mut Vec<Body>, seen: &mut [bool]) {
         placed.push(Body::Node(k));
         match &nodes[k] {
@@ -115,12 +125,65 @@ fn placement(nodes: &[NodeFn], actions: usize, shared: &[bool]) -> Vec<Body> {
         }
     }
     let mut placed = vec![Body::Noop];
+    placed.extend((0..templates).map(Body::Template));
     // Rules without a function of their own count as placed.
     let mut seen: Vec<bool> = shared.iter().map(|&s| !s).collect();
     for root in 0..actions {
         place(root, nodes, &mut placed, &mut seen);
     }
     placed
+}
+
+/// A template's parameter types and function.
+type Template = (Vec<ValType>, Function);
+/// How a rule is evaluated through a template: which, with which literals.
+type TemplateCall = (usize, Vec<Literal>);
+
+/// The templates shared by at least [`TEMPLATE_MIN`] of the rules that some
+/// leaf evaluates, and per rule, its template and literals when it has one.
+fn templates(
+    program: &Program,
+    layout: &Layout,
+    data: &mut Data,
+    base: u32,
+    leaves_of: &[usize],
+    principals_for: &dyn Fn(&crate::program::Rule) -> Option<Vec<crate::program::EntityTypeId>>,
+) -> (Vec<Template>, Vec<Option<TemplateCall>>) {
+    // Rules of the same shape have the same parameter types and body.
+    let mut shapes: HashMap<(Vec<u8>, Vec<u8>), usize> = HashMap::new();
+    let mut found: Vec<(Template, usize)> = Vec::new();
+    let mut of_rule: Vec<Option<TemplateCall>> = Vec::with_capacity(program.rules.len());
+    for (rule, &uses) in program.rules.iter().zip(leaves_of) {
+        if uses == 0 {
+            of_rule.push(None);
+            continue;
+        }
+        let mut emitter = Emitter::new(program, layout, data, base);
+        let (f, literals) = emitter.template(rule, principals_for(rule).as_deref());
+        let params: Vec<ValType> = literals.iter().map(|l| l.val()).collect();
+        let function = f.finish();
+        let mut body = Vec::new();
+        function.encode(&mut body);
+        let types = params.iter().map(|p| u8::from(*p == ValType::I64)).collect();
+        let shape = *shapes.entry((types, body)).or_insert_with(|| {
+            found.push(((params, function), 0));
+            found.len() - 1
+        });
+        found[shape].1 += 1;
+        of_rule.push(Some((shape, literals)));
+    }
+    // Only shapes with enough rules become templates, renumbered in order.
+    let mut number = vec![None; found.len()];
+    let mut templates = Vec::new();
+    for (shape, (template, count)) in found.into_iter().enumerate() {
+        if count >= TEMPLATE_MIN {
+            number[shape] = Some(templates.len());
+            templates.push(template);
+        }
+    }
+    let of_rule =
+        of_rule.into_iter().map(|t| t.and_then(|(shape, literals)| Some((number[shape]?, literals)))).collect();
+    (templates, of_rule)
 }
 
 /// The SHA-256 of the sources, as the manifest reports it.
@@ -210,7 +273,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         .rules
         .iter()
         .map(|rule| {
-            let mut emitter = Emitter { program, layout: &layout, data: &mut data, base: 0 };
+            let mut emitter = Emitter::new(program, &layout, &mut data, 0);
             emitter.rule(rule, principals_for(rule).as_deref()).instructions()
         })
         .collect();
@@ -233,10 +296,12 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
             }
         }
     }
+    let (templates, template_of) = templates(program, &layout, &mut data, base, &leaves_of, &principals_for);
     let shared: Vec<bool> = leaves_of
         .iter()
         .zip(&rule_sizes)
-        .map(|(&uses, &size)| uses > 1 && (uses > INLINE_LEAVES || size > SMALL_RULE))
+        .zip(&template_of)
+        .map(|((&uses, &size), template)| template.is_none() && uses > 1 && (uses > INLINE_LEAVES || size > SMALL_RULE))
         .collect();
     let mut rule_fns: Vec<Option<Func>> = program
         .rules
@@ -244,7 +309,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         .zip(&shared)
         .map(|(rule, &shared)| {
             shared.then(|| {
-                let mut emitter = Emitter { program, layout: &layout, data: &mut data, base };
+                let mut emitter = Emitter::new(program, &layout, &mut data, base);
                 emitter.rule(rule, principals_for(rule).as_deref())
             })
         })
@@ -254,13 +319,15 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     // the exports.
     let helper_list = helpers::all();
     let first_body = helper_list.len() as u32;
-    let placed = placement(&nodes, actions, &shared);
+    let placed = placement(&nodes, actions, &shared, templates.len());
+    let mut template_fn = vec![0u32; templates.len()];
     let mut rule_fn = vec![0u32; program.rules.len()];
     let mut node_fn = vec![0u32; nodes.len()];
     let mut noop = 0;
     for (position, body) in placed.iter().enumerate() {
         let index = first_body + position as u32;
         match *body {
+            Body::Template(t) => template_fn[t] = index,
             Body::Rule(r) => rule_fn[r] = index,
             Body::Node(k) => node_fn[k] = index,
             Body::Noop => noop = index,
@@ -289,8 +356,15 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         functions.function(type_of(params, results));
         code.function(&helpers::build(*h, ctx).finish());
     }
+    let mut templates = templates.into_iter().map(Some).collect::<Vec<_>>();
     for body in &placed {
         let node = match *body {
+            Body::Template(t) => {
+                let (params, function) = templates[t].take().unwrap_or_else(|| (Vec::new(), Func::new(0).finish()));
+                functions.function(type_of(params, vec![ValType::I32]));
+                code.function(&function);
+                continue;
+            }
             Body::Rule(r) => {
                 functions.function(to_i32);
                 code.function(&rule_fns[r].take().unwrap_or_else(|| Func::new(0)).finish());
@@ -313,10 +387,15 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                 let status = f.local(ValType::I32);
                 for &r in rules {
                     let rule = &program.rules[r];
-                    if shared[r] {
+                    if let Some((t, literals)) = &template_of[r] {
+                        for literal in literals {
+                            literal.push(&mut f);
+                        }
+                        f.call(template_fn[*t]);
+                    } else if shared[r] {
                         f.call(rule_fn[r]);
                     } else {
-                        let mut emitter = Emitter { program, layout: &layout, data: &mut data, base };
+                        let mut emitter = Emitter::new(program, &layout, &mut data, base);
                         emitter.rule_into(&mut f, rule, principals_for(rule).as_deref());
                     }
                     let note = if rule.effect == Effect::Permit { H::NotePermit } else { H::NoteForbid };
