@@ -786,16 +786,22 @@ fn render(rows: &[Row], meta: &Meta) -> String {
          `Request` are insertion-ordered hash maps (SipHash) rather than the B-tree maps a \
          Ward-only build gets. Ward's parsed-request and JSON figures here include that cost.\n\n\
          ## Profiling Ward\n\n\
-         `bench/examples/profile.rs` loops over one Ward path. Instruction counts do not depend \
-         on the machine's load:\n\n\
+         `bench/examples/profile.rs` loops over one Ward path (`verdict`, `decide`, `encoded`, \
+         `json-verdict`, `json`, `encode`) at one N, for a number of seconds or an exact number of \
+         passes over the {} requests. Instruction counts do not depend on the machine's load; \
+         counting two runs and taking the difference cancels the set-up (compiling the module):\n\n\
          ```sh\ncargo build --release -p ward-bench --example profile\n\
-         valgrind --tool=callgrind --toggle-collect='ward_runtime::module::Evaluator::decide' \\\n  \
-         target/release/examples/profile ward 100 20000\n\
-         callgrind_annotate --inclusive=yes callgrind.out.*\n```\n",
+         for passes in 20 100; do\n  \
+         valgrind --tool=callgrind --callgrind-out-file=cg.$passes \\\n    \
+         target/release/examples/profile 10 verdict ${{passes}}x\n\
+         done\n\
+         # instructions per decision: (total of cg.100 - total of cg.20) / (80 * {})\n```\n",
         workload::DEPARTMENTS,
         workload::MODELS,
         workload::DATASETS,
         workload::PRINCIPALS,
+        workload::REQUESTS,
+        workload::REQUESTS,
         workload::REQUESTS,
     );
     s
