@@ -7,6 +7,7 @@
 use serde_json::json;
 use ward_runtime::Runtime;
 use ward_tests::compile_both;
+use ward_tests::differential::validate_module;
 
 const SCHEMA: &str = r#"package acme.templates
 
@@ -154,4 +155,36 @@ fn one_of_each_shape(source: &str) -> String {
     let (schema, rules) = source.split_at(SCHEMA.len());
     let first: Vec<&str> = rules.split("\n\n").filter(|r| r.contains("-0\")")).collect();
     format!("{schema}{}\n", first.join("\n\n"))
+}
+
+#[test]
+fn rules_with_more_literals_than_a_function_may_take_keep_their_own_code() {
+    // Five rules of one shape, each with 1,050 literals: more than the
+    // 1,000 parameters WebAssembly validators let a function take. They
+    // must not become a template, and must decide alike.
+    let runtime = Runtime::new().expect("runtime");
+    let mut source = String::from(SCHEMA);
+    for i in 0..5 {
+        let clauses: Vec<String> =
+            (0..1_050).map(|k| format!("  when context.requests_per_minute != {}", 7 * k + i)).collect();
+        source.push_str(&format!(
+            "\n@id(\"BIG-{i}\")\npermit (principal, action: infer, resource)\n{};\n",
+            clauses.join("\n")
+        ));
+    }
+    source.push_str("\n@id(\"RISK\")\nforbid (principal, action, resource)\n  when context.risk > 40;\n");
+    let compiled = compile_both(&runtime, vec![("big.ward".into(), source)]);
+    validate_module(&compiled.wasm).expect("a valid module");
+    let mut allows = 0;
+    for k in 0..100 {
+        let mut request = request(k);
+        request["action"] = json!("infer");
+        request["context"]["requests_per_minute"] = json!(k as i64);
+        request["context"]["risk"] = json!((k % 10) as i64 * 10);
+        let text = serde_json::to_vec(&request).expect("json");
+        let expected = ward_compiler::interp::decide_json(&compiled.program, &text);
+        assert_eq!(compiled.module.decide_json(&text), expected, "request {}", String::from_utf8_lossy(&text));
+        allows += usize::from(expected.is_allow());
+    }
+    assert_eq!(allows, 50);
 }

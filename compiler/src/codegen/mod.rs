@@ -57,6 +57,10 @@ const INLINE_LEAVES: usize = 8;
 /// thousands of rules of a few shapes then run a few functions that stay in
 /// cache, and its module is a fraction of the size.
 const TEMPLATE_MIN: usize = 4;
+/// A rule with more literals than this keeps its own code: a call passing
+/// them all would be no smaller, and WebAssembly caps a function's
+/// parameters (at 1,000 in common validators).
+const TEMPLATE_PARAMS_MAX: usize = 64;
 
 /// A compiled decision module.
 #[derive(Debug, Clone)]
@@ -160,6 +164,10 @@ fn templates(
         }
         let mut emitter = Emitter::new(program, layout, data, base);
         let (f, literals) = emitter.template(rule, principals_for(rule).as_deref());
+        if literals.len() > TEMPLATE_PARAMS_MAX {
+            of_rule.push(None);
+            continue;
+        }
         let params: Vec<ValType> = literals.iter().map(|l| l.val()).collect();
         let function = f.finish();
         let mut body = Vec::new();
