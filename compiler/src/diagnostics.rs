@@ -115,6 +115,20 @@ declarations belong to:
 
 Files with the same package share one namespace.";
 
+    NestedTooDeeply = "E0013", Error, "expression nested too deeply",
+"An expression may nest at most 1,000 levels deep: every operator, call,
+attribute access, `if`, `let` and set literal adds a level around its
+operands (parentheses add none). Such expressions are usually generated,
+most often as a long chain of `||` or `&&`:
+
+    when context.zone == \"a\" || context.zone == \"b\" || ...   // thousands of terms
+
+Write an allow-list as membership in a set, which has no depth:
+
+    when context.zone in [\"a\", \"b\", ...]
+
+or split the expression into several rules or `def`s.";
+
     UnknownName = "E0100", Error, "unknown name",
 "A name in an expression does not refer to a `let` binding, a parameter, a
 function, an imported package or a type. Check the spelling, declare the

@@ -13,6 +13,7 @@ pub mod docs;
 pub mod interp;
 pub mod program;
 pub mod span;
+mod stack;
 pub mod stdlib;
 pub mod syntax;
 pub mod testing;

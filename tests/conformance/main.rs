@@ -3,6 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used, reason = "tests")]
 
+mod deep;
 mod differential;
 mod fail_closed;
 mod known_bugs;

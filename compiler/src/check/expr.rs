@@ -185,7 +185,7 @@ impl Checker<'_> {
 
     /// Types an expression and indexes its type.
     pub(super) fn expr(&mut self, e: &ast::Expr, scope: &mut Scope, facts: &Facts) -> Typed {
-        let typed = self.expr_unindexed(e, scope, facts);
+        let typed = crate::stack::grow(|| self.expr_unindexed(e, scope, facts));
         if let Some(x) = &typed.expr {
             self.index.types.push((x.span, x.ty.clone()));
         }

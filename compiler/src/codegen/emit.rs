@@ -256,6 +256,10 @@ impl<'a> Emitter<'a> {
 
     /// Pushes the value of `e`.
     fn expr(&mut self, c: &mut Ctx, e: &Expr) {
+        crate::stack::grow(|| self.expr_kind(c, e));
+    }
+
+    fn expr_kind(&mut self, c: &mut Ctx, e: &Expr) {
         match &e.kind {
             ExprKind::Const(k) => self.constant(c, k),
             ExprKind::Principal => {

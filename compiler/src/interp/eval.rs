@@ -150,6 +150,10 @@ impl<'a> Evaluator<'a> {
     }
 
     fn eval(&self, e: &Expr, env: &mut Env) -> Result<Value> {
+        crate::stack::grow(|| self.eval_kind(e, env))
+    }
+
+    fn eval_kind(&self, e: &Expr, env: &mut Env) -> Result<Value> {
         match &e.kind {
             ExprKind::Const(c) => Ok(Value::from_const(c)),
             ExprKind::Principal => Ok(self.request.principal.clone()),

@@ -57,6 +57,7 @@ pub fn parse(file: FileId, source: &str) -> Parsed {
             diagnostics.push(diagnostic);
         }
     }
+    crate::syntax::depth::limit(&mut tree, &mut diagnostics);
     attach_docs(&mut tree, source, &lexed.comments);
     crate::diagnostics::sort(&mut diagnostics);
     Parsed { file: tree, comments: lexed.comments, diagnostics }
@@ -81,6 +82,8 @@ pub fn parse_expr(file: FileId, source: &str) -> (Expr, Vec<Diagnostic>) {
             diagnostics.push(diagnostic);
         }
     }
+    let mut expr = expr;
+    crate::syntax::depth::limit_expr(&mut expr, &mut diagnostics);
     crate::diagnostics::sort(&mut diagnostics);
     (expr, diagnostics)
 }

@@ -1419,9 +1419,11 @@ impl Printer<'_> {
 
     /// The expression, parenthesised if it binds less tightly than `min`.
     fn expr_at(&mut self, e: &Expr, min: u8) -> Doc {
-        self.node(e.span, |p| {
-            let doc = p.expr_kind(e);
-            if prec(e) < min { concat([text("("), nest(doc), text(")")]) } else { doc }
+        crate::stack::grow(|| {
+            self.node(e.span, |p| {
+                let doc = p.expr_kind(e);
+                if prec(e) < min { concat([text("("), nest(doc), text(")")]) } else { doc }
+            })
         })
     }
 
