@@ -119,9 +119,9 @@ impl<'a> Emitter<'a> {
     /// addresses of constant data) taken as parameters, and those literals.
     /// Rules that differ only in their literals have the same template.
     pub fn template(&mut self, rule: &Rule, action_principals: Option<&[EntityTypeId]>) -> (Func, Vec<Literal>) {
-        let outer = self.literals.replace(Vec::new());
+        self.literals = Some(Vec::new());
         let f = self.rule(rule, action_principals);
-        let literals = std::mem::replace(&mut self.literals, outer).unwrap_or_default();
+        let literals = self.literals.take().unwrap_or_default();
         let params: Vec<ValType> = literals.iter().map(|l| l.val()).collect();
         (f.with_params(&params), literals)
     }

@@ -154,7 +154,7 @@ fn templates(
     principals_for: &dyn Fn(&crate::program::Rule) -> Option<Vec<crate::program::EntityTypeId>>,
 ) -> (Vec<Template>, Vec<Option<TemplateCall>>) {
     // Rules of the same shape have the same parameter types and body.
-    let mut shapes: HashMap<(Vec<u8>, Vec<u8>), usize> = HashMap::new();
+    let mut shapes: HashMap<(Vec<ValType>, Vec<u8>), usize> = HashMap::new();
     let mut found: Vec<(Template, usize)> = Vec::new();
     let mut of_rule: Vec<Option<TemplateCall>> = Vec::with_capacity(program.rules.len());
     for (rule, &uses) in program.rules.iter().zip(leaves_of) {
@@ -172,8 +172,7 @@ fn templates(
         let function = f.finish();
         let mut body = Vec::new();
         function.encode(&mut body);
-        let types = params.iter().map(|p| u8::from(*p == ValType::I64)).collect();
-        let shape = *shapes.entry((types, body)).or_insert_with(|| {
+        let shape = *shapes.entry((params.clone(), body)).or_insert_with(|| {
             found.push(((params, function), 0));
             found.len() - 1
         });

@@ -55,20 +55,20 @@ pub fn limit_expr(e: &mut Expr, diagnostics: &mut Vec<Diagnostic>) {
     dismantle(refused);
 }
 
-fn too_deep(root: &Expr) -> bool {
+fn too_deep(root: &mut Expr) -> bool {
     let mut stack = vec![(root, 1)];
     while let Some((e, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
             return true;
         }
-        children(e, &mut |child| stack.push((child, depth + 1)));
+        operands(e, &mut |operand| stack.push((operand, depth + 1)));
     }
     false
 }
 
 /// Calls `f` on each operand of `e`.
-fn children<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
-    match &e.kind {
+fn operands<'e>(e: &'e mut Expr, f: &mut dyn FnMut(&'e mut Expr)) {
+    match &mut e.kind {
         ExprKind::Entity { ty: a, .. }
         | ExprKind::Attr(a, _)
         | ExprKind::Has(a, _)
@@ -83,7 +83,7 @@ fn children<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
             f(b);
             f(c);
         }
-        ExprKind::Set(items) => items.iter().for_each(f),
+        ExprKind::Set(items) => items.iter_mut().for_each(f),
         ExprKind::Call { callee, args } => {
             f(callee);
             for arg in args {
@@ -104,37 +104,15 @@ fn children<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
     }
 }
 
-/// Drops a tree of any depth: each node's operands are taken out before it
-/// is dropped, so no drop recurses.
+/// Drops a tree of any depth: each node's operands are taken out (an error
+/// node left in their place) before it is dropped, so no drop recurses.
 fn dismantle(root: Expr) {
     let mut stack = vec![root];
     while let Some(mut e) = stack.pop() {
         let span = e.span;
-        let take = |b: &mut Box<Expr>| std::mem::replace(&mut **b, Expr { kind: ExprKind::Error, span });
-        match &mut e.kind {
-            ExprKind::Entity { ty: a, .. }
-            | ExprKind::Attr(a, _)
-            | ExprKind::Has(a, _)
-            | ExprKind::Like(a, _)
-            | ExprKind::Unary(_, a) => stack.push(take(a)),
-            ExprKind::Binary(_, a, b) | ExprKind::Let(_, a, b) => {
-                stack.push(take(a));
-                stack.push(take(b));
-            }
-            ExprKind::If(a, b, c) => {
-                stack.push(take(a));
-                stack.push(take(b));
-                stack.push(take(c));
-            }
-            ExprKind::Set(items) => stack.append(items),
-            ExprKind::Call { callee, args } => {
-                stack.push(take(callee));
-                stack.extend(args.drain(..).map(|arg| match arg {
-                    Arg::Expr(e) | Arg::Lambda(_, e) => e,
-                }));
-            }
-            _ => {}
-        }
+        operands(&mut e, &mut |operand| {
+            stack.push(std::mem::replace(operand, Expr { kind: ExprKind::Error, span }));
+        });
     }
 }
 

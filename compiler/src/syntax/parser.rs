@@ -70,7 +70,7 @@ pub fn parse_expr(file: FileId, source: &str) -> (Expr, Vec<Diagnostic>) {
     let mut recovered = Vec::new();
     let tokens = lexed.tokens.iter().cloned().map(Ok::<_, LexError>);
     let result = generated::ExprParser::new().parse(file, source, &mut recovered, tokens);
-    let expr = match result {
+    let mut expr = match result {
         Ok(expr) => expr,
         Err(error) => {
             recovered.push(ErrorRecovery { error, dropped_tokens: Vec::new() });
@@ -82,7 +82,6 @@ pub fn parse_expr(file: FileId, source: &str) -> (Expr, Vec<Diagnostic>) {
             diagnostics.push(diagnostic);
         }
     }
-    let mut expr = expr;
     crate::syntax::depth::limit_expr(&mut expr, &mut diagnostics);
     crate::diagnostics::sort(&mut diagnostics);
     (expr, diagnostics)
