@@ -115,11 +115,14 @@ declarations belong to:
 
 Files with the same package share one namespace.";
 
-    NestedTooDeeply = "E0013", Error, "expression nested too deeply",
-"An expression may nest at most 1,000 levels deep: every operator, call,
-attribute access, `if`, `let` and set literal adds a level around its
-operands (parentheses add none). Such expressions are usually generated,
-most often as a long chain of `||` or `&&`:
+    NestedTooDeeply = "E0013", Error, "nested too deeply",
+"An expression may nest at most 1,000 levels deep, a type 32 levels and a
+piece of test data 64 levels.
+
+In an expression every operator, call, attribute access, `if`, `let` and set
+literal adds a level around its operands (parentheses add none). Such
+expressions are usually generated, most often as a long chain of `||` or
+`&&`:
 
     when context.zone == \"a\" || context.zone == \"b\" || ...   // thousands of terms
 
@@ -127,7 +130,16 @@ Write an allow-list as membership in a set, which has no depth:
 
     when context.zone in [\"a\", \"b\", ...]
 
-or split the expression into several rules or `def`s.";
+or split the expression into several rules or `def`s.
+
+In a type every record and set adds a level, counted through declared
+types: `{ a: { b: Int } }` nests three levels, and so does `{ a: Inner }`
+with `type Inner = { b: Int }`. A record type becomes part of the decision
+module's schema and of every request, so flatten deep records by moving the
+attributes of inner records up a level.
+
+In test data every record, set, entity, call, `with` and `without` adds a
+level; a valid test value nests about as deeply as its type.";
 
     UnknownName = "E0100", Error, "unknown name",
 "A name in an expression does not refer to a `let` binding, a parameter, a

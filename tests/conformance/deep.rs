@@ -77,3 +77,76 @@ fn expressions_nested_beyond_the_limit_are_refused_with_a_diagnostic() {
         assert!(ward_compiler::format_source(&source).is_err());
     }
 }
+
+/// `{ a: { a: … Int … } }`: `records` records around `Int`, a type of
+/// `records + 1` levels.
+fn nested_record_type(records: usize) -> String {
+    format!("{}Int{}", "{ a: ".repeat(records), " }".repeat(records))
+}
+
+/// `{ a: { a: … value … } }`, as test data or JSON.
+fn nested_record(records: usize, value: &str) -> String {
+    format!("{}{value}{}", "{ a: ".repeat(records), " }".repeat(records))
+}
+
+#[test]
+fn records_nested_to_the_type_limit_are_built_loaded_tested_and_decided_alike() {
+    // The manifest and the requests of a record type this deep stay within
+    // what the runtime's readers accept.
+    let records = ward_compiler::syntax::depth::MAX_TYPE_DEPTH - 1;
+    let path = ".a".repeat(records);
+    let source = format!(
+        "package acme.deep\n\nentity User {{}}\nentity Model {{}}\n\naction infer {{ principal: User, resource: Model }}\n\
+         context {{ deep: {} }}\n\n@id(\"DEEP\")\npermit (principal, action, resource)\n  when context.deep{path} == 1;\n\n\
+         fixture base = {{ principal: User::\"u\", action: infer, resource: Model::\"m\", context: {{ deep: {} }} }};\n\n\
+         test \"deep allow\" {{ request: base, expect: allow, rules: [\"DEEP\"] }}\n\n\
+         test \"deep deny\" {{ request: base with {{ context.deep{path}: 2 }}, expect: deny }}\n",
+        nested_record_type(records),
+        nested_record(records, "1"),
+    );
+    let formatted = ward_compiler::format_source(&source).expect("formats");
+    assert_eq!(ward_compiler::format_source(&formatted).expect("formats again"), formatted);
+
+    let runtime = Runtime::new().expect("runtime");
+    let compiled = compile_both(&runtime, vec![("deep.ward".into(), source)]);
+    assert_eq!(compiled.program.tests.len(), 2);
+    for test in &compiled.program.tests {
+        let text = serde_json::to_vec(&test.request).expect("json");
+        let expected = ward_compiler::interp::decide_json(&compiled.program, &text);
+        let decided = compiled.module.decide_json(&text);
+        assert_eq!(decided, expected, "{}", test.name);
+        assert_eq!(ward_compiler::testing::judge(&test.expect, &decided), [], "{}", test.name);
+    }
+}
+
+#[test]
+fn types_and_test_data_nested_beyond_their_limits_are_refused_with_a_diagnostic() {
+    let limit = ward_compiler::syntax::depth::MAX_TYPE_DEPTH;
+    // Written in one piece: refused by the parser, at any depth.
+    for records in [limit, 20_000] {
+        let source = format!("{SCHEMA}\nentity Device {{ deep: {} }}\n", nested_record_type(records));
+        let compilation = ward_compiler::compile(vec![("deep.ward".into(), source.clone())]);
+        let codes: Vec<&str> = compilation.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["E0013"], "{records} records");
+        assert!(ward_compiler::format_source(&source).is_err());
+    }
+    // Built from declared types, each shallow: refused by the checker, once.
+    let mut source = format!("{SCHEMA}\ntype T0 = {{ a: Int }}\n");
+    for k in 1..=limit + 5 {
+        source.push_str(&format!("type T{k} = {{ a: T{} }}\n", k - 1));
+    }
+    source.push_str(&format!("entity Device {{ deep: T{} }}\n", limit + 5));
+    let compilation = ward_compiler::compile(vec![("deep.ward".into(), source)]);
+    let refused: Vec<String> =
+        compilation.diagnostics.iter().map(|d| format!("{} {}", d.code.as_str(), d.message)).collect();
+    assert_eq!(refused, [format!("E0013 this record type nests more than {limit} levels deep")]);
+    // Test data: refused by the parser, at any depth.
+    let data_limit = ward_compiler::syntax::depth::MAX_DATA_DEPTH;
+    for records in [data_limit, 20_000] {
+        let source = format!("{SCHEMA}\nfixture deep = {};\n", nested_record(records, "1"));
+        let compilation = ward_compiler::compile(vec![("deep.ward".into(), source.clone())]);
+        let codes: Vec<&str> = compilation.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, ["E0013"], "{records} records");
+        assert!(ward_compiler::format_source(&source).is_err());
+    }
+}

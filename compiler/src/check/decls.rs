@@ -10,6 +10,7 @@ use crate::program::{
 };
 use crate::span::Span;
 use crate::syntax::ast;
+use crate::syntax::depth::{MAX_TYPE_DEPTH, TYPE_DEPTH_HELP, too_deep_diagnostic};
 
 /// Names of the built-in types.
 pub const BUILTIN_TYPES: &[&str] =
@@ -555,7 +556,15 @@ impl<'a> Checker<'a> {
                 }
                 Some(Type::Set(Box::new(element)))
             }
-            ast::TypeExpr::Record(attrs, _) => Some(Type::Record(Box::new(self.resolve_record(file, attrs)))),
+            ast::TypeExpr::Record(attrs, span) => {
+                let record = Type::Record(Box::new(self.resolve_record(file, attrs)));
+                // Declared types inside can make it deeper than written.
+                if type_depth(&record) > MAX_TYPE_DEPTH {
+                    self.error(too_deep_diagnostic("record type", MAX_TYPE_DEPTH, *span, TYPE_DEPTH_HELP));
+                    return None;
+                }
+                Some(record)
+            }
             ast::TypeExpr::Error(_) => None,
         }
     }
@@ -629,6 +638,15 @@ enum Kind {
     Entity,
     Action,
     Obligation,
+}
+
+/// How many levels a type nests, as [`MAX_TYPE_DEPTH`] counts them.
+fn type_depth(ty: &Type) -> usize {
+    match ty {
+        Type::Set(element) => 1 + type_depth(element),
+        Type::Record(record) => 1 + record.fields.iter().map(|f| type_depth(&f.ty)).max().unwrap_or(0),
+        _ => 1,
+    }
 }
 
 /// Whether a type may be a set's element type.

@@ -549,6 +549,7 @@ impl<'a> Checker<'a> {
                 }
                 ok.then_some(value)
             }
+            DataKind::Error => None,
         }
     }
 

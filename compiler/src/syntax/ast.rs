@@ -507,6 +507,8 @@ pub enum DataKind {
     With(Box<Data>, Vec<DataUpdate>),
     /// `base without [path]`
     Without(Box<Data>, Vec<Vec<Ident>>),
+    /// Unusable; already reported.
+    Error,
 }
 
 /// An expression.

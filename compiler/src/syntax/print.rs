@@ -223,17 +223,27 @@ impl Output {
             let trimmed = self.out.trim_end_matches(' ').len();
             self.out.truncate(trimmed);
         }
+        let mut alone = false;
         for (i, s) in suffixes.iter().enumerate() {
-            // Nothing may follow a line comment on its line.
-            if i > 0 && suffixes[i - 1].starts_with("//") {
+            // Nothing may follow a line comment on its line, and only a line
+            // comment may follow a block comment that starts one (read back,
+            // it is a comment on a line of its own).
+            if i > 0 && (suffixes[i - 1].starts_with("//") || (alone && !s.starts_with("//"))) {
                 self.break_line(indent);
             }
+            alone = !self.content;
             if self.content {
                 self.raw(" ");
             }
             self.raw(s);
         }
         self.break_line(indent);
+    }
+
+    /// Whether the current line holds only a block comment, which the next
+    /// text must not follow.
+    fn after_lone_block_comment(&self) -> bool {
+        self.need_newline && self.out.ends_with("*/")
     }
 
     fn break_line(&mut self, indent: usize) {
@@ -264,8 +274,15 @@ impl Output {
         if self.need_newline {
             self.newline(indent);
         }
+        if !self.content {
+            // Starting a line, it is read back as a comment on a line of its
+            // own, so it stands alone as one.
+            self.raw(text);
+            self.need_newline = true;
+            return;
+        }
         let after_space = self.out.ends_with([' ', '(', '[']);
-        if self.content && !after_space && !self.space {
+        if !after_space && !self.space {
             self.raw(" ");
         }
         self.raw(text);
@@ -330,6 +347,11 @@ fn layout(doc: &Doc, width: usize) -> String {
             Doc::Concat(docs) => stack.extend(docs.iter().rev().map(|d| (indent, mode, d))),
             Doc::Comment { text, own_line, blank_before } => o.comment(text, *own_line, *blank_before, indent),
             Doc::LineSuffix(s) => {
+                if o.after_lone_block_comment() {
+                    // It stays on the block comment's line, which it ends.
+                    o.raw(&format!(" {s}"));
+                    continue;
+                }
                 if o.need_newline {
                     o.newline(indent);
                 }
@@ -1407,6 +1429,7 @@ impl Printer<'_> {
                 });
                 concat([base_doc, text(" "), keyword, text(" "), list])
             }
+            DataKind::Error => text("<error>"),
         })
     }
 

@@ -223,6 +223,26 @@ fn comment_only_and_empty_files() {
 }
 
 #[test]
+fn block_comments_after_a_line_comment_settle_in_one_pass() {
+    // Found by the property test below: the block comments inside a type
+    // came after `// line 1` on the output line, each pass moved one more
+    // of them to a line of its own, and `ward fmt` was not idempotent.
+    let formatted = check_format(
+        "level L = low < high\nentity E {\n  test: // line 1\n    Set<Set /* block 18 */ <Int[ /* block 21 */ - /* block 9 */ 9223372036854775808.. /* block 11 */ 385]>> // line 17\n  ,\n  other: Int,\n}\n",
+    );
+    assert!(formatted.contains("  other: Int,\n"), "{formatted}");
+    // A block comment alone at the start of a line stands on it, with the
+    // line comment that follows it there.
+    let formatted = check_format("entity E {\n  /* a */ // b\n  x: Int,\n}\n");
+    assert_eq!(formatted, "entity E {\n  /* a */ // b\n  x: Int,\n}\n");
+    // A block comment that starts an output line ends it, as it would when
+    // read back.
+    check_format(
+        "def f(x: Int) -> Bool = x > 100000000 && x < 200000000000 && x != 3000000000000 && /* why */ x != 4000000000000 && x != 5;\n",
+    );
+}
+
+#[test]
 fn windows_line_endings_become_unix() {
     let formatted = check_format("package a\r\n\r\n// c\r\nentity A { x: Int, // t\r\n}\r\n");
     assert_eq!(formatted, "package a\n\n// c\nentity A {\n  x: Int, // t\n}\n");

@@ -168,7 +168,7 @@ impl Erase for Data {
         let Data { kind, span } = self;
         span.erase();
         match kind {
-            DataKind::Bool(_) | DataKind::Int(_) | DataKind::Duration(_) | DataKind::Str(_) => {}
+            DataKind::Bool(_) | DataKind::Int(_) | DataKind::Duration(_) | DataKind::Str(_) | DataKind::Error => {}
             DataKind::Name(p) => p.erase(),
             DataKind::Entity { ty, id, attrs, parents } => {
                 ty.erase();
@@ -920,7 +920,9 @@ fn token_soup() -> impl Strategy<Value = String> {
     prop::collection::vec((word, sep), 0..48).prop_map(|ws| ws.into_iter().flat_map(|(w, s)| [w, s]).collect())
 }
 
+/// `cases` per property, or `PROPTEST_CASES` when set (for longer runs).
 pub(crate) fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(cases);
     ProptestConfig {
         cases,
         // Failures are turned into explicit regression tests in this file.
