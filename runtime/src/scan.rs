@@ -75,7 +75,12 @@ impl<'de> Scanner<'de> {
         self.text.as_bytes()
     }
 
+    #[inline]
     fn skip_space(&mut self) {
+        // Compact documents have none: one comparison decides.
+        if self.bytes().get(self.at).is_some_and(|&b| b > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes().get(self.at) {
             self.at += 1;
         }
@@ -100,39 +105,39 @@ impl<'de> Scanner<'de> {
     /// text; at its opening quote.
     fn string(&mut self) -> Result<&'de str> {
         self.expect(b'"')?;
+        let bytes = self.bytes();
         let start = self.at;
-        let rest = self.bytes().get(start..).ok_or(GiveUp)?;
-        // Eight bytes at a time up to the first special byte, then byte by
-        // byte for the tail.
-        let mut len = 0;
-        let mut chunks = rest.chunks_exact(8);
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().map_err(|_| GiveUp)?);
-            let found = specials(word);
+        // Eight bytes at a time up to the first special byte while eight
+        // remain (a string is followed by more of the document, so nearly
+        // always), then byte by byte.
+        let mut end = start;
+        while let Some(chunk) = bytes.get(end..).and_then(<[u8]>::first_chunk::<8>) {
+            let found = specials(u64::from_le_bytes(*chunk));
             if found != 0 {
-                len += found.trailing_zeros() as usize / 8;
-                return self.close_string(start, len);
+                end += found.trailing_zeros() as usize / 8;
+                return self.close_string(start, end);
             }
-            len += 8;
+            end += 8;
         }
-        for &b in chunks.remainder() {
+        while let Some(&b) = bytes.get(end) {
             if b == b'"' || b == b'\\' || b < 0x20 {
-                return self.close_string(start, len);
+                return self.close_string(start, end);
             }
-            len += 1;
+            end += 1;
         }
         Err(GiveUp)
     }
 
-    /// The string of `len` bytes from `start`, if a quote follows it (not a
+    /// The string from `start` to `end`, if a quote follows it (not a
     /// backslash or a control character).
-    fn close_string(&mut self, start: usize, len: usize) -> Result<&'de str> {
-        if self.bytes().get(start + len) != Some(&b'"') {
+    #[inline]
+    fn close_string(&mut self, start: usize, end: usize) -> Result<&'de str> {
+        if self.bytes().get(end) != Some(&b'"') {
             return Err(GiveUp);
         }
         // Both ends are ASCII quotes of UTF-8 text: character boundaries.
-        let s = self.text.get(start..start + len).ok_or(GiveUp)?;
-        self.at = start + len + 1;
+        let s = self.text.get(start..end).ok_or(GiveUp)?;
+        self.at = end + 1;
         Ok(s)
     }
 
