@@ -66,6 +66,7 @@ pub fn limit_expr(e: &mut Expr, diagnostics: &mut Vec<Diagnostic>) {
 
 /// The diagnostic for a tree nested deeper than its limit.
 pub fn too_deep_diagnostic(what: &str, limit: usize, span: Span, help: &str) -> Diagnostic {
+    let limit = if limit >= 1_000 { format!("{},{:03}", limit / 1_000, limit % 1_000) } else { limit.to_string() };
     Diagnostic::new(Code::NestedTooDeeply, span, format!("this {what} nests more than {limit} levels deep"))
         .label("nested too deeply")
         .help(help)
@@ -247,6 +248,7 @@ mod tests {
         let refused = parse(FileId(0), &chain(MAX_EXPR_DEPTH + 1));
         let codes: Vec<Code> = refused.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, [Code::NestedTooDeeply]);
+        assert_eq!(refused.diagnostics[0].message, "this expression nests more than 1,000 levels deep");
     }
 
     #[test]
