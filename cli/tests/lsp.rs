@@ -399,6 +399,64 @@ fn navigation_across_files_and_into_the_standard_library() {
     client.shutdown();
 }
 
+const TESTS: &str = r#"package acme.rules
+
+import acme.{User, Doc, read}
+
+fixture alice = User::"alice" { clearance: high, name: "Alice", mfa_age: 5m };
+
+test "alice reads" {
+  request: { principal: alice, action: read, resource: Doc::"d" { tier: low }, context: { zone: corp } },
+  expect: allow,
+}
+
+test "stale mfa" {
+  request: { principal: alice with { mfa_age: 1h }, action: read, resource: Doc::"d" { tier: low }, context: { zone: corp } },
+  expect: deny,
+}
+"#;
+
+#[test]
+fn names_in_tests_navigate_and_rename_with_the_schema() {
+    let root = workspace("tests");
+    let tests = root.join("rules/tests.ward");
+    let schema = root.join("schema.ward");
+    std::fs::write(&tests, TESTS).expect("write");
+    let mut client = Client::start(&root);
+    client.open(&tests);
+    client.diagnostics(&uri(&tests), <[Value]>::is_empty);
+
+    // Entity types, attribute names, enum values and actions in test data
+    // lead to their declarations.
+    let cases: [(&str, usize, &str); 6] = [
+        ("User::", 0, "User in"),
+        ("clearance: high", 0, "clearance"),
+        ("high, name", 0, "high"),
+        ("tier: low", 0, "tier: Tier"),
+        ("corp", 0, "corp"),
+        ("mfa_age: 1h", 0, "mfa_age"),
+    ];
+    for (needle, n, target) in cases {
+        let result = client.request("textDocument/definition", at(&tests, pos(TESTS, needle, n, 0)));
+        let location = &result[0];
+        assert_eq!(path_of(location["uri"].as_str().unwrap_or("")), schema, "{needle}: {result}");
+        assert_eq!(location["range"]["start"], pos(SCHEMA, target, 0, 0), "{needle}");
+    }
+    let read = client.request("textDocument/definition", at(&tests, pos(TESTS, "read, resource", 0, 0)));
+    assert_eq!(read[0]["range"]["start"], pos(SCHEMA, "read {", 0, 0), "{read}");
+
+    // Renaming an attribute renames it in the tests too, so they keep
+    // testing what they tested.
+    let mut params = at(&schema, pos(SCHEMA, "mfa_age", 0, 0));
+    params["newName"] = json!("mfa_age_seconds");
+    let edit = client.request("textDocument/rename", params);
+    let changes = edit["changes"].as_object().cloned().unwrap_or_default();
+    let test_edits = changes.get(&uri(&tests)).and_then(Value::as_array).cloned().unwrap_or_default();
+    let starts: Vec<&Value> = test_edits.iter().map(|e| &e["range"]["start"]).collect();
+    assert_eq!(starts, [&pos(TESTS, "mfa_age", 0, 0), &pos(TESTS, "mfa_age", 1, 0)], "{edit}");
+    client.shutdown();
+}
+
 #[test]
 fn completion_follows_the_receiver_type() {
     let root = workspace("completion");

@@ -509,6 +509,59 @@ mod tests {
     }
 
     #[test]
+    fn names_in_test_data_resolve_to_their_declarations() {
+        let text = "package p\nlevel Tier = low < high\nenum Zone { corp, home }\nentity G {}\n\
+                    entity U in [G] { tier: Tier, tags: Set<Tier> }\n\
+                    action read { principal: U, resource: U }\ncontext { zone: Zone, device: { zone: Zone } }\n\
+                    @id(\"r\") permit (principal, action: read, resource);\n\
+                    fixture alice = U::\"alice\" { tier: high, tags: [low] } in [G::\"g\"];\n\
+                    fixture req = { principal: alice, action: read, resource: U::\"b\" { tier: Tier.low, tags: [] }, \
+                    context: { zone: corp, device: { zone: home } } };\n\
+                    fixture lone = U::\"c\" { tier: low, tags: [], unknown: corp };\n\
+                    test \"t\" { request: req with { principal.tier: low, context.zone: home } \
+                    without [context.device.zone], expect: allow }\n\
+                    test \"u\" { request: req with { resource: alice with { tier: low } }, expect: allow }\n";
+        let c = crate::compile(vec![("a.ward".into(), text.into())]);
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        let targets = |needle: &str, n: usize| -> Vec<String> {
+            c.index
+                .targets_at(FileId(0), at(text, needle, n))
+                .into_iter()
+                .map(|t| format!("{}@{}", c.sources.snippet(t), t.start))
+                .collect()
+        };
+        let declared = |needle: &str, n: usize| format!("{}@{}", needle, at(text, needle, n));
+        // Entity types, their attributes and the values of their enums.
+        assert_eq!(targets("U::\"alice", 0), [declared("U", 0)]);
+        assert_eq!(targets("G::\"g", 0), [declared("G", 0)]);
+        assert_eq!(targets("tier: high", 0), [declared("tier", 0)]);
+        assert_eq!(targets("high, tags", 0), [declared("high", 0)]);
+        assert_eq!(targets("low] }", 0), [declared("low", 0)]);
+        assert_eq!(targets("Tier.low", 0), [declared("Tier", 0)]);
+        assert_eq!(targets("low, tags: [] }", 0), [declared("low", 0)]);
+        // The request: its action, its context's attributes and values.
+        assert_eq!(targets("read, resource: U::", 0), [declared("read", 0)]);
+        assert_eq!(targets("zone: corp", 0), [declared("zone", 0)]);
+        assert_eq!(targets("corp, device: {", 0), [declared("corp", 0)]);
+        assert_eq!(targets("device: { zone: home", 0), [declared("device", 0)]);
+        assert_eq!(targets("zone: home", 0), [declared("zone", 1)]);
+        // Paths of `with` and `without`, through the fixtures they update.
+        assert_eq!(targets("tier: low, context", 0), [declared("tier", 0)]);
+        assert_eq!(targets("zone: home }", 1), [declared("zone", 0)]);
+        assert_eq!(targets("device.zone]", 0), [declared("device", 0)]);
+        assert_eq!(targets("zone]", 0), [declared("zone", 1)]);
+        assert_eq!(targets("tier: low }", 0), [declared("tier", 0)]);
+        // An unused fixture on its own; an undeclared attribute resolves to nothing.
+        assert_eq!(targets("low, tags: [], unknown", 0), [declared("low", 0)]);
+        assert!(targets("unknown: corp", 0).is_empty());
+        assert!(targets("corp }", 0).is_empty());
+        // Each written name once, however often its fixture is used.
+        let tier = at(text, "tier", 0);
+        let uses = c.index.references_to(Span { file: FileId(0), start: tier, end: tier + 4 });
+        assert_eq!(uses.len(), 1 + 5, "{uses:?}");
+    }
+
+    #[test]
     fn names_resolve_to_their_declarations() {
         let text = "package p\nimport ward.identity\nlevel Tier = low < high\nentity U { tier: Tier }\n\
                     action read { principal: U, resource: U }\n\

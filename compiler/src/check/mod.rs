@@ -9,6 +9,7 @@ mod expr;
 pub mod index;
 mod rules;
 mod test_blocks;
+mod test_index;
 
 pub use decls::BUILTIN_TYPES;
 
@@ -99,6 +100,7 @@ pub fn check_indexed(
     checker.check_defs();
     checker.check_rules();
     checker.check_tests();
+    checker.index_test_data();
     checker.finish()
 }
 
