@@ -485,6 +485,18 @@ mod tests {
         text.match_indices(needle).nth(n).map_or(u32::MAX, |(i, _)| i as u32)
     }
 
+    /// What the name at the `n`th `needle` of `text` resolves to: each
+    /// target's text and offset.
+    fn targets_of(c: &crate::Compilation, text: &str, needle: &str, n: usize) -> Vec<(String, u32)> {
+        let targets = c.index.targets_at(FileId(0), at(text, needle, n));
+        targets.into_iter().map(|t| (c.sources.snippet(t).to_owned(), t.start)).collect()
+    }
+
+    /// The `n`th `needle` of `text`, as [`targets_of`] gives a target.
+    fn declared(text: &str, needle: &str, n: usize) -> (String, u32) {
+        (needle.to_owned(), at(text, needle, n))
+    }
+
     #[test]
     fn fixture_names_in_test_data_resolve_to_their_fixtures() {
         let text = "package p\nentity U {}\naction read { principal: U, resource: U }\n\
@@ -494,15 +506,9 @@ mod tests {
                     test \"t\" { request: req with { action: read }, expect: allow }\n";
         let c = crate::compile(vec![("a.ward".into(), text.into())]);
         assert!(!c.has_errors(), "{:?}", c.diagnostics);
-        let targets = |needle: &str, n: usize| -> Vec<String> {
-            c.index
-                .targets_at(FileId(0), at(text, needle, n))
-                .into_iter()
-                .map(|t| c.sources.snippet(t).to_owned())
-                .collect()
-        };
-        assert_eq!(targets("alice, action", 0), ["alice"]);
-        assert_eq!(targets("req with", 0), ["req"]);
+        let targets = |needle: &str, n: usize| targets_of(&c, text, needle, n);
+        assert_eq!(targets("alice, action", 0), [declared(text, "alice", 0)]);
+        assert_eq!(targets("req with", 0), [declared(text, "req", 0)]);
         let alice = c.index.definitions.iter().find(|d| d.name == "alice").map(|d| d.span).unwrap_or_default();
         // The declaration and both uses.
         assert_eq!(c.index.references_to(alice).len(), 3);
@@ -523,14 +529,8 @@ mod tests {
                     test \"u\" { request: req with { resource: alice with { tier: low } }, expect: allow }\n";
         let c = crate::compile(vec![("a.ward".into(), text.into())]);
         assert!(!c.has_errors(), "{:?}", c.diagnostics);
-        let targets = |needle: &str, n: usize| -> Vec<String> {
-            c.index
-                .targets_at(FileId(0), at(text, needle, n))
-                .into_iter()
-                .map(|t| format!("{}@{}", c.sources.snippet(t), t.start))
-                .collect()
-        };
-        let declared = |needle: &str, n: usize| format!("{}@{}", needle, at(text, needle, n));
+        let targets = |needle: &str, n: usize| targets_of(&c, text, needle, n);
+        let declared = |needle: &str, n: usize| declared(text, needle, n);
         // Entity types, their attributes and the values of their enums.
         assert_eq!(targets("U::\"alice", 0), [declared("U", 0)]);
         assert_eq!(targets("G::\"g", 0), [declared("G", 0)]);
