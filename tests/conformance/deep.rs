@@ -150,3 +150,24 @@ fn types_and_test_data_nested_beyond_their_limits_are_refused_with_a_diagnostic(
         assert!(ward_compiler::format_source(&source).is_err());
     }
 }
+
+#[test]
+fn long_chains_of_fixtures_are_checked_without_exhausting_the_stack() {
+    // Each fixture updates the one before it: checking recurses through
+    // the whole chain (a generated test suite can be this long).
+    let links = 3_000;
+    let mut source = format!(
+        "{SCHEMA}\n@id(\"ANY\")\npermit (principal, action, resource);\n\n\
+         fixture f0 = {{\n  principal: User::\"u\" {{ department: \"d0\" }},\n  action: infer,\n  \
+         resource: Model::\"m\" {{ family: \"f\" }},\n  context: {{ risk: 0, requests_per_minute: 0 }},\n}};\n"
+    );
+    for k in 1..links {
+        source.push_str(&format!("fixture f{k} = f{} with {{ principal.department: \"d{k}\" }};\n", k - 1));
+    }
+    source.push_str(&format!("test \"last\" {{ request: f{}, expect: allow }}\n", links - 1));
+    let compilation = ward_compiler::compile(vec![("chain.ward".into(), source)]);
+    let program = compilation.program.expect("checks");
+    assert_eq!(program.tests.len(), 1);
+    let department = &program.tests[0].request["principal"]["attributes"]["department"];
+    assert_eq!(department, &serde_json::json!(format!("d{}", links - 1)));
+}

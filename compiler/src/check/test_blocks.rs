@@ -489,6 +489,11 @@ impl<'a> Checker<'a> {
     }
 
     fn data(&mut self, fixtures: &mut Fixtures<'a>, file: usize, data: &Data) -> Option<Val> {
+        // Fixtures built on fixtures recurse as deeply as their chain is long.
+        crate::stack::grow(|| self.data_unguarded(fixtures, file, data))
+    }
+
+    fn data_unguarded(&mut self, fixtures: &mut Fixtures<'a>, file: usize, data: &Data) -> Option<Val> {
         match &data.kind {
             DataKind::Bool(b) => Some(Val::Scalar(Json::Bool(*b))),
             DataKind::Int(n) => self.int(*n, data.span).map(Val::Scalar),

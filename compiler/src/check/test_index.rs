@@ -74,6 +74,11 @@ impl<'a> Checker<'a> {
     }
 
     fn index_data(&mut self, walk: &mut Walk<'a>, file: usize, data: &Data, expected: &Expected) {
+        // Fixtures built on fixtures recurse as deeply as their chain is long.
+        crate::stack::grow(|| self.index_data_unguarded(walk, file, data, expected));
+    }
+
+    fn index_data_unguarded(&mut self, walk: &mut Walk<'a>, file: usize, data: &Data, expected: &Expected) {
         match &data.kind {
             DataKind::Name(path) => {
                 let package = self.scopes[file].package.clone();
