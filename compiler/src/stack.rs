@@ -2,9 +2,9 @@
 //! nests them — a chain of 5,000 `||` is 5,000 levels — and the phases that
 //! walk them recurse; so does checking test data through a chain of
 //! fixtures, each built on the one before. Each recursive step goes through
-//! [`grow`], which
-//! moves to a fresh stack segment when little room is left, so that depth
-//! is bounded by memory rather than by the calling thread's stack.
+//! [`grow`], which moves to a fresh stack segment when little room is left,
+//! so that depth is bounded by memory rather than by the calling thread's
+//! stack.
 
 /// Room a recursive step may use before the next check.
 const RED_ZONE: usize = 256 * 1024;
