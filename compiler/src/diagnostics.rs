@@ -116,8 +116,9 @@ declarations belong to:
 Files with the same package share one namespace.";
 
     NestedTooDeeply = "E0013", Error, "nested too deeply",
-"An expression may nest at most 1,000 levels deep, a type 32 levels and a
-piece of test data 64 levels.
+"An expression may nest at most 1,000 levels deep, a type 32 levels, a
+piece of test data 64 levels, and a chain of function calls (each function
+calling the next) 256 functions.
 
 In an expression every operator, call, attribute access, `if`, `let` and set
 literal adds a level around its operands (parentheses add none). Such
@@ -139,7 +140,12 @@ module's schema and of every request, so flatten deep records by moving the
 attributes of inner records up a level.
 
 In test data every record, set, entity, call, `with` and `without` adds a
-level; a valid test value nests about as deeply as its type.";
+level; a valid test value nests about as deeply as its type.
+
+Functions are inlined where they are called, so a chain of calls becomes one
+piece of code in the decision module, whose size WebAssembly bounds. The
+error is reported at the first function past the limit: call fewer
+functions in a row.";
 
     UnknownName = "E0100", Error, "unknown name",
 "A name in an expression does not refer to a `let` binding, a parameter, a

@@ -171,3 +171,47 @@ fn long_chains_of_fixtures_are_checked_without_exhausting_the_stack() {
     let department = &program.tests[0].request["principal"]["attributes"]["department"];
     assert_eq!(department, &serde_json::json!(format!("d{}", links - 1)));
 }
+
+/// `def f0(n: Int) -> Int = n + 1;` and `links - 1` functions each calling
+/// the one before, used by one rule.
+fn call_chain(links: usize) -> String {
+    let mut source = format!("{SCHEMA}\ndef f0(n: Int) -> Int = n + 1;\n");
+    for k in 1..links {
+        source.push_str(&format!("def f{k}(n: Int) -> Int = f{}(n) + 1;\n", k - 1));
+    }
+    source.push_str(&format!(
+        "\n@id(\"CALLS\")\npermit (principal, action, resource)\n  when f{}(context.risk) == {links};\n",
+        links - 1
+    ));
+    source
+}
+
+#[test]
+fn chains_of_calls_to_the_limit_are_decided_alike_and_longer_ones_refused() {
+    let limit = ward_compiler::syntax::depth::MAX_CALL_DEPTH;
+    let runtime = Runtime::new().expect("runtime");
+    let compiled = compile_both(&runtime, vec![("calls.ward".into(), call_chain(limit))]);
+    for risk in [0, 1] {
+        let request = json!({
+            "principal": {"type": "User", "id": "u", "attributes": {"department": "d"}},
+            "action": "infer",
+            "resource": {"type": "Model", "id": "m", "attributes": {"family": "f"}},
+            "context": {"risk": risk, "requests_per_minute": 0},
+        });
+        let text = serde_json::to_vec(&request).expect("json");
+        let expected = ward_compiler::interp::decide_json(&compiled.program, &text);
+        assert_eq!(compiled.module.decide_json(&text), expected, "{request}");
+        assert_eq!(expected.is_allow(), risk == 0, "{request}");
+    }
+    // Beyond the limit, one diagnostic per chain, at the first function
+    // past it (before, 20,000 links built a module with more locals than
+    // WebAssembly allows).
+    for links in [limit + 1, 20_000] {
+        let compilation = ward_compiler::compile(vec![("calls.ward".into(), call_chain(links))]);
+        let refused: Vec<String> =
+            compilation.diagnostics.iter().map(|d| format!("{} {}", d.code.as_str(), d.message)).collect();
+        assert_eq!(refused, [format!("E0013 this function's chain of calls nests more than {limit} levels deep")]);
+        let at = compilation.sources.snippet(compilation.diagnostics[0].span());
+        assert_eq!(at, format!("f{limit}"));
+    }
+}

@@ -235,6 +235,12 @@ pub fn can_fail(program: &Program, e: &Expr, memo: &mut BTreeMap<DefId, bool>) -
 
 /// Calls `f` on every subexpression.
 pub fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    // Deep expressions, and callers that follow calls into the bodies of a
+    // long chain of functions, recurse deeply.
+    crate::stack::grow(|| visit_unguarded(e, f));
+}
+
+fn visit_unguarded(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     f(e);
     match &e.kind {
         ExprKind::Const(_) | ExprKind::Principal | ExprKind::Resource | ExprKind::Context | ExprKind::Var(_) => {}

@@ -17,6 +17,10 @@ use crate::syntax::ast::{self, Arg, Data, DataKind, Expr, ExprKind, ScopeConstra
 pub const MAX_EXPR_DEPTH: usize = 1_000;
 /// How many levels a type may nest (each record and set adds one).
 pub const MAX_TYPE_DEPTH: usize = 32;
+/// How many functions a chain of calls may pass through, each calling the
+/// next (the checker's limit: functions are inlined, so a chain becomes one
+/// piece of code, and WebAssembly bounds a function's locals).
+pub const MAX_CALL_DEPTH: usize = 256;
 /// How to keep a type within [`MAX_TYPE_DEPTH`].
 pub const TYPE_DEPTH_HELP: &str = "flatten the record: move the attributes of inner records up a level";
 /// How many levels a piece of test data may nest.
