@@ -57,7 +57,7 @@ impl Checker<'_> {
                 continue;
             }
             let Some(path) = shortest_cycle(&graph, &component, start) else { continue };
-            let node = path[path.len() - 1];
+            let Some(&node) = path.last() else { continue };
             let names: Vec<String> = path
                 .iter()
                 .chain(std::iter::once(&start))
