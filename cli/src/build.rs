@@ -10,6 +10,13 @@ use crate::{Outcome, status};
 pub fn run(paths: &[PathBuf], out: &Path, precompiled: Option<&Path>, color: bool) -> Outcome {
     let (program, sources) = Interpreter::compile(paths, color)?;
     let module = ward_compiler::codegen::build(&program, &sources);
+    let runtime =
+        ward_runtime::Runtime::new().map_err(|e| Failure::new(format!("cannot start the WebAssembly runtime: {e}")))?;
+    // A module that gateways would refuse is not written: a policy can
+    // exceed a limit of WebAssembly that the checker does not foresee.
+    runtime.validate(&module.wasm).map_err(|e| {
+        Failure::new(format!("the policy compiles to a module that the runtime would refuse, so none was written: {e}"))
+    })?;
     write(out, &module.wasm)?;
     let mut summary = format!(
         "built `{}`: {} rule{}, {} bytes",
@@ -19,8 +26,6 @@ pub fn run(paths: &[PathBuf], out: &Path, precompiled: Option<&Path>, color: boo
         module.wasm.len()
     );
     if let Some(path) = precompiled {
-        let runtime = ward_runtime::Runtime::new()
-            .map_err(|e| Failure::new(format!("cannot start the WebAssembly runtime: {e}")))?;
         let artifact =
             runtime.precompile(&module.wasm).map_err(|e| Failure::new(format!("cannot precompile the module: {e}")))?;
         write(path, &artifact)?;

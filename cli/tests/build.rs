@@ -88,3 +88,33 @@ fn eval_needs_a_module_or_a_policy() {
     let run = ward().arg("eval").arg("--request").arg("-").output().expect("runs");
     assert_eq!(run.status.code(), Some(1));
 }
+
+#[test]
+fn build_writes_no_module_that_the_runtime_would_refuse() {
+    // 256 functions of 200 parameters, each calling the next: within the
+    // checker's limits, but inlined into one function of 51,200 locals,
+    // beyond WebAssembly's 50,000.
+    let out = temp("refused");
+    let params: Vec<String> = (0..200).map(|i| format!("p{i}: Int")).collect();
+    let args: Vec<String> = (0..200).map(|i| format!("p{i}")).collect();
+    let mut source = format!(
+        "package wide\nentity U {{ a: Int }}\naction go {{ principal: U, resource: U }}\n\
+         def f0({}) -> Int = p0 + 1;\n",
+        params.join(", ")
+    );
+    for k in 1..256 {
+        source.push_str(&format!("def f{k}({}) -> Int = f{}({}) + 1;\n", params.join(", "), k - 1, args.join(", ")));
+    }
+    source.push_str(&format!(
+        "@id(\"W-1\") permit (principal, action: go, resource) when f255({}) > 5;\n",
+        vec!["principal.a"; 200].join(", ")
+    ));
+    let policy = out.join("wide.ward");
+    std::fs::write(&policy, source).expect("write");
+    let wasm = out.join("wide.wasm");
+    let built = ward().arg("build").arg(&policy).arg("-o").arg(&wasm).env("NO_COLOR", "1").output().expect("runs");
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    assert_eq!(built.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the runtime would refuse") && stderr.contains("too many locals"), "{stderr}");
+    assert!(!wasm.exists());
+}

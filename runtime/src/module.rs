@@ -99,6 +99,15 @@ impl Runtime {
         DecisionModule::new(module, schema, self.limits)
     }
 
+    /// Checks that [`Runtime::load`] would accept `wasm` as far as can be
+    /// told without compiling it: valid WebAssembly within this runtime's
+    /// limits, and a readable manifest of a supported ABI version. Fast
+    /// enough to run after every build.
+    pub fn validate(&self, wasm: &[u8]) -> Result<(), LoadError> {
+        manifest_of(wasm)?;
+        wasmtime::Module::validate(&self.engine, wasm).map_err(|e| LoadError::InvalidWasm(format!("{e:#}")))
+    }
+
     /// Compiles a decision module ahead of time. The result loads with
     /// [`Runtime::load_precompiled`] on a runtime of the same version and
     /// configuration, without compiling again. The module is checked as

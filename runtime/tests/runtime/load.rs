@@ -44,6 +44,18 @@ fn not_webassembly() {
 }
 
 #[test]
+fn validation_refuses_what_loading_refuses_short_of_compiling() {
+    let runtime = Runtime::new().unwrap();
+    assert_eq!(runtime.validate(&policy_bytes()), Ok(()));
+    assert!(matches!(runtime.validate(b"not wasm"), Err(LoadError::InvalidWasm(_))));
+    assert_eq!(runtime.validate(&module_bytes(&policy_wat(), None)), Err(LoadError::MissingManifest));
+    let mut garbage = b"\0asm\x01\0\0\0".to_vec();
+    garbage.extend_from_slice(&[1, 3, 0xff, 0xff, 0xff]);
+    append_custom_section(&mut garbage, MANIFEST_SECTION, manifest().to_string().as_bytes());
+    assert!(matches!(runtime.validate(&garbage), Err(LoadError::InvalidWasm(_))));
+}
+
+#[test]
 fn imports_are_refused() {
     let text = wat(r#"(import "env" "now" (func (result i64)))"#, 1, REST);
     let error = refused(&module_bytes(&text, Some(&manifest())));
