@@ -47,7 +47,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let mut walk = Walk { fixtures, seen: HashSet::new() };
+        let mut walk = Walk { fixtures, seen: HashSet::new(), walked: HashSet::new() };
         for (file, (_, parsed)) in files.iter().enumerate() {
             for item in &parsed.items {
                 let ast::Item::Test(decl) = item else { continue };
@@ -56,18 +56,18 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let mut unused: Vec<(&'a ast::FixtureDecl, usize)> = walk.fixtures.values().copied().collect();
+        let mut unused: Vec<(&'a ast::FixtureDecl, usize)> =
+            walk.fixtures.values().copied().filter(|(decl, _)| !walk.walked.contains(&decl.span)).collect();
         unused.sort_by_key(|(decl, _)| decl.span);
         for (decl, file) in unused {
-            if !walk.seen.iter().any(|(span, _)| *span == decl.span) {
-                self.index_fixture(&mut walk, file, decl, &Expected::Unknown);
-            }
+            self.index_fixture(&mut walk, file, decl, &Expected::Unknown);
         }
     }
 
     fn index_fixture(&mut self, walk: &mut Walk<'a>, file: usize, decl: &'a ast::FixtureDecl, expected: &Expected) {
         // Once per use: fixtures refer to fixtures, possibly in a cycle
         // (reported by the checker).
+        walk.walked.insert(decl.span);
         if walk.seen.insert((decl.span, expected.clone())) {
             self.index_data(walk, file, &decl.value, expected);
         }
@@ -310,10 +310,12 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// The walk's state: the fixtures, and which were walked as what.
+/// The walk's state: the fixtures, which were walked as what, and which
+/// were walked at all.
 struct Walk<'a> {
     fixtures: Fixtures<'a>,
     seen: HashSet<(Span, Expected)>,
+    walked: HashSet<Span>,
 }
 
 /// What a request's part called `name` stands for.
