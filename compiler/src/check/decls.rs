@@ -1,6 +1,6 @@
 //! Declarations: collecting names, resolving imports, resolving types.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{AliasSlot, Checker, DefSlot, FileScope, Package, Symbol};
 use crate::diagnostics::{Code, Diagnostic};
@@ -173,9 +173,12 @@ impl<'a> Checker<'a> {
         if !self.define(package, name, Symbol::Enum(id)) {
             return;
         }
-        let mut seen: Vec<&ast::Ident> = Vec::new();
+        let mut seen = HashMap::new();
+        let mut distinct = Vec::with_capacity(values.len());
         for value in values {
-            self.is_duplicate(&mut seen, value, "value");
+            if !self.is_duplicate(&mut seen, value, "value") {
+                distinct.push(value.name.clone());
+            }
         }
         if values.is_empty() {
             let kind = if ordered { "level" } else { "enum" };
@@ -187,7 +190,7 @@ impl<'a> Checker<'a> {
         self.schema.enums.push(EnumType {
             name: name.name.clone(),
             package: package.to_owned(),
-            values: seen.iter().map(|v| v.name.clone()).collect(),
+            values: distinct,
             ordered,
             docs: docs.clone(),
             span: name.span,
@@ -327,7 +330,7 @@ impl<'a> Checker<'a> {
         for id in 0..self.defs.len() {
             let (file, decl) = (self.defs[id].file, self.defs[id].decl);
             let mut params = Vec::new();
-            let mut seen: Vec<&ast::Ident> = Vec::new();
+            let mut seen = HashMap::new();
             for param in &decl.params {
                 self.is_duplicate(&mut seen, &param.name, "parameter");
                 let ty = self.resolve_type(file, &param.ty);
@@ -413,15 +416,17 @@ impl<'a> Checker<'a> {
     }
 
     /// Reports `name` when `seen` already holds it; otherwise records it.
-    fn is_duplicate<'n>(&mut self, seen: &mut Vec<&'n ast::Ident>, name: &'n ast::Ident, what: &str) -> bool {
-        if let Some(first) = seen.iter().find(|p| p.name == name.name) {
+    /// Whether `name` is in `seen` (names and where each was first
+    /// declared), reporting it if so; adds it otherwise.
+    fn is_duplicate<'n>(&mut self, seen: &mut HashMap<&'n str, Span>, name: &'n ast::Ident, what: &str) -> bool {
+        if let Some(&first) = seen.get(name.name.as_str()) {
             self.error(
                 Diagnostic::new(Code::DuplicateDeclaration, name.span, format!("duplicate {what} `{}`", name.name))
-                    .related(first.span, "first declared here"),
+                    .related(first, "first declared here"),
             );
             return true;
         }
-        seen.push(name);
+        seen.insert(&name.name, name.span);
         false
     }
 
@@ -431,7 +436,7 @@ impl<'a> Checker<'a> {
             return;
         }
         let mut params: Vec<(String, Type)> = Vec::new();
-        let mut seen: Vec<&ast::Ident> = Vec::new();
+        let mut seen = HashMap::new();
         for param in &decl.params {
             if self.is_duplicate(&mut seen, &param.name, "parameter") {
                 continue;
