@@ -575,11 +575,7 @@ impl<'a> Checker<'a> {
     }
 
     fn resolve_type_path(&mut self, file: usize, path: &ast::Path) -> Option<Symbol> {
-        let found = match path.segments.as_slice() {
-            [name] => self.lookup(file, &name.name),
-            [alias, name] => self.lookup_qualified(file, &alias.name, &name.name),
-            _ => None,
-        };
+        let found = self.lookup_path(file, path);
         self.refer_path(file, path, found);
         if found.is_none() && !path.segments.iter().any(|s| self.poisoned(&s.name)) {
             let mut d = Diagnostic::new(Code::UnknownType, path.span, format!("unknown type `{}`", path.dotted()))

@@ -275,6 +275,15 @@ impl<'a> Checker<'a> {
         self.packages.get(package)?.symbols.get(name).map(|(s, _)| *s)
     }
 
+    /// What a path (`name` or `alias.name`) names, without reporting anything.
+    fn lookup_path(&self, file: usize, path: &ast::Path) -> Option<Symbol> {
+        match path.segments.as_slice() {
+            [name] => self.lookup(file, &name.name),
+            [alias, name] => self.lookup_qualified(file, &alias.name, &name.name),
+            _ => None,
+        }
+    }
+
     /// Where the declaration a symbol names is written.
     fn symbol_span(&self, symbol: Symbol) -> Option<Span> {
         Some(match symbol {
@@ -325,12 +334,7 @@ impl<'a> Checker<'a> {
 
     fn resolve_path_unindexed(&mut self, file: usize, path: &ast::Path, what: &str) -> Option<Symbol> {
         if path.segments.iter().any(|s| self.poisoned(&s.name)) {
-            let found = match path.segments.as_slice() {
-                [name] => self.lookup(file, &name.name),
-                [alias, name] => self.lookup_qualified(file, &alias.name, &name.name),
-                _ => None,
-            };
-            return found;
+            return self.lookup_path(file, path);
         }
         let code = match what {
             "type" => Code::UnknownType,

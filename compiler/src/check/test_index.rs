@@ -299,15 +299,6 @@ impl<'a> Checker<'a> {
             _ => {}
         }
     }
-
-    /// What `path` names, without reporting anything.
-    fn lookup_path(&self, file: usize, path: &ast::Path) -> Option<Symbol> {
-        match path.segments.as_slice() {
-            [name] => self.lookup(file, &name.name),
-            [alias, name] => self.lookup_qualified(file, &alias.name, &name.name),
-            _ => None,
-        }
-    }
 }
 
 /// The walk's state: the fixtures, which were walked as what, and which
