@@ -84,10 +84,18 @@ impl fmt::Display for LoadError {
             LoadError::InconsistentManifest(e) => {
                 write!(f, "the module's manifest is inconsistent: {e}")
             }
-            LoadError::UnsupportedAbiVersion { module, supported } => write!(
-                f,
-                "the module uses decision-module ABI version {module}, but this runtime supports version {supported}"
-            ),
+            LoadError::UnsupportedAbiVersion { module, supported } => {
+                let advice = if *module < i64::from(*supported) {
+                    "rebuild the policy with this release's `ward build`"
+                } else {
+                    "it was built by a newer release of Ward than this runtime"
+                };
+                write!(
+                    f,
+                    "the module uses decision-module ABI version {module}, but this runtime supports version \
+                     {supported}: {advice}"
+                )
+            }
             LoadError::AbiVersionMismatch { manifest, export } => {
                 write!(f, "the manifest declares ABI version {manifest} but `ward_abi_version` returns {export}")
             }

@@ -972,7 +972,7 @@ mod tests {
     /// A user with a bool, an int and an optional string; a document with a
     /// set of strings, an entity and a record; a context with a set of groups.
     const MANIFEST: &str = r#"{
-        "abi_version": 1, "packages": [], "source_hash": "00",
+        "abi_version": 2, "packages": [], "source_hash": "00",
         "schema": {
             "entity_types": [
                 {"name": "User", "ancestor_types": [1], "fields": [

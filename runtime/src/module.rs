@@ -353,6 +353,9 @@ struct Live {
     /// `ward_input` (the ABI's calling sequence), so it is asked for again
     /// only for a longer request.
     input_buffer: Option<(usize, usize)>,
+    /// Where the answer's address is written: what `ward_output` returns,
+    /// the same for every call on an instance (ABI 2), so asked for once.
+    answer_slot: Option<usize>,
 }
 
 /// An instance of a decision module and the buffers it reuses: decides one
@@ -420,6 +423,7 @@ impl Evaluator {
             evaluate: instance.get_typed_func(&mut store, "ward_evaluate").map_err(failed)?,
             output: instance.get_typed_func(&mut store, "ward_output").map_err(failed)?,
             input_buffer: None,
+            answer_slot: None,
             memory,
             store,
         })
@@ -572,14 +576,21 @@ impl Evaluator {
         if !answer::has_indices(status) {
             return Ok(status);
         }
-        let out = live.output.call(&mut *store, ()).map_err(|e| Failure::Call(call_error(&e, "`ward_output`")))?;
+        let slot = match live.answer_slot {
+            Some(slot) => slot,
+            None => {
+                let slot =
+                    live.output.call(&mut *store, ()).map_err(|e| Failure::Call(call_error(&e, "`ward_output`")))?;
+                *live.answer_slot.insert(slot as u32 as usize)
+            }
+        };
         let memory = live.memory.data(&*store);
         let read = |at: usize| -> Option<u32> {
             let bytes = memory.get(at..at.checked_add(4)?)?;
             Some(u32::from_le_bytes(bytes.try_into().ok()?))
         };
-        let out = out as u32 as usize;
         let outside = || Failure::Deny(answer::invalid_answer("the answer is outside the module's memory"));
+        let out = read(slot).ok_or_else(outside)? as usize;
         let count = read(out).ok_or_else(outside)?;
         if count > i32::MAX as u32 {
             return Err(Failure::Deny(answer::invalid_answer(format!("a negative rule count ({})", count as i32))));

@@ -326,7 +326,7 @@ impl Checker<'_> {
                 | TypeLayout::Enum { .. }
                 | TypeLayout::String
                 | TypeLayout::Entity { .. } => self.ty(element, what),
-                _ => Err(format!("{what} is a set of elements that ABI version 1 cannot order")),
+                _ => Err(format!("{what} is a set of elements that the ABI cannot order")),
             },
             TypeLayout::Record { fields, size } => {
                 self.fields(fields, &[], Some(u64::from(*size)), what)?;

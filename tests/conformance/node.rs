@@ -1252,7 +1252,8 @@ fn node_host_refuses_what_the_runtime_refuses() {
         ("manifest not JSON", with_manifest(&compiled.wasm, Some(b"{not json"))),
         ("manifest not UTF-8", with_manifest(&compiled.wasm, Some(b"{\"abi_version\": \"\xff\"}"))),
         ("manifest of another shape", with_manifest(&compiled.wasm, Some(b"{\"abi_version\": 1}"))),
-        ("ABI version 2 in the manifest", edit(&|m| m["abi_version"] = json!(2))),
+        ("ABI version 1 in the manifest", edit(&|m| m["abi_version"] = json!(1))),
+        ("ABI version 3 in the manifest", edit(&|m| m["abi_version"] = json!(3))),
         ("enum index out of range", edit(&|m| m["schema"]["entity_types"][1]["fields"][0]["type"]["enum"] = json!(9))),
         ("ancestor type out of range", edit(&|m| m["schema"]["entity_types"][1]["ancestor_types"] = json!([7]))),
         ("action principal out of range", edit(&|m| m["schema"]["actions"][0]["principals"] = json!([3]))),
@@ -1272,8 +1273,8 @@ fn node_host_refuses_what_the_runtime_refuses() {
         ("no ward_output export", rename_export(&compiled.wasm, "ward_output", "ward_outpux")),
         ("no memory export", rename_export(&compiled.wasm, "memory", "memorx")),
         (
-            "ward_abi_version() 2, manifest 1",
-            replace_body(&compiled.wasm, "ward_abi_version", &[0x00, 0x41, 0x02, 0x0b]),
+            "ward_abi_version() 3, manifest 2",
+            replace_body(&compiled.wasm, "ward_abi_version", &[0x00, 0x41, 0x03, 0x0b]),
         ),
     ];
     let scratch = Scratch::new("refuse");

@@ -14,7 +14,7 @@
 // values (numbers, objects, arrays).
 
 /** The ABI versions this host was written for. */
-export const SUPPORTED_ABI_VERSIONS = [1];
+export const SUPPORTED_ABI_VERSIONS = [2];
 
 /** The name of the custom section holding the manifest. */
 export const MANIFEST_SECTION = "ward.manifest";
@@ -1462,9 +1462,12 @@ export class DecisionModule {
     // Only statuses 0, 1 and 3 come with rule indices; for the others
     // there is no answer to read (the runtime does not call ward_output).
     if (status !== 0 && status !== 1 && status !== 3) return this.build(status, []);
-    const out = x.ward_output() >>> 0;
+    // ward_output points at the answer slot, which holds the answer's address.
+    const slot = x.ward_output() >>> 0;
     const view = new DataView(x.memory.buffer);
     memory = null;
+    if (slot + 4 > view.byteLength) return failClosed([error("malformed_request", null, "the answer slot lies outside memory")]);
+    const out = view.getUint32(slot, true);
     if (out + 4 > view.byteLength) return failClosed([error("malformed_request", null, "the answer lies outside memory")]);
     const count = view.getInt32(out, true);
     if (count < 0 || out + 4 + 4 * count > view.byteLength) {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The ABI version this crate describes. A host refuses a module whose
 /// manifest or `ward_abi_version` export says otherwise.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// The name of the custom section that holds the manifest (JSON, UTF-8).
 pub const MANIFEST_SECTION: &str = "ward.manifest";

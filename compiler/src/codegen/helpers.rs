@@ -131,8 +131,6 @@ pub const G_PERMITS: u32 = 0;
 pub const G_FORBIDS: u32 = 1;
 /// Count of failing rules.
 pub const G_ERRORS: u32 = 2;
-/// The answer's address.
-pub const G_OUT: u32 = 3;
 
 /// A helper's parameter and result types.
 pub fn signature(h: H) -> (Vec<ValType>, Vec<ValType>) {

@@ -37,7 +37,7 @@ use wasm_encoder::{
 use self::data::Data;
 use self::emit::{Emitter, Literal};
 use self::func::Func;
-use self::helpers::{Ctx, G_ERRORS, G_FORBIDS, G_OUT, G_PERMITS, H};
+use self::helpers::{Ctx, G_ERRORS, G_FORBIDS, G_PERMITS, H};
 use self::index::{Key, Node};
 use self::layout::Layout;
 use crate::program::{Effect, Program};
@@ -286,7 +286,9 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         .collect();
     let n = program.rules.len() as u32;
     let list = 4 + 4 * n;
-    let permits = data.end().div_ceil(8) * 8;
+    // The answer slot (ABI: where `ward_output` points), then the lists.
+    let answer_slot = data.end().div_ceil(8) * 8;
+    let permits = answer_slot + 8;
     let forbids = permits + list;
     let errors = forbids + list;
     let base = (errors + list).div_ceil(16) * 16;
@@ -471,8 +473,9 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     f.addr(permits)
         .i32(0)
         .store32(0)
+        .addr(answer_slot)
         .addr(permits)
-        .op(I::GlobalSet(G_OUT))
+        .store32(0)
         .i32(manifest::status::BAD_INPUT)
         .op(I::Return);
     f.end();
@@ -483,15 +486,17 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         (G_PERMITS, permits, manifest::status::ALLOW),
     ] {
         f.op(I::GlobalGet(global)).if_(BlockType::Empty);
-        f.addr(list).op(I::GlobalGet(global)).store32(0).addr(list).op(I::GlobalSet(G_OUT)).i32(status).op(I::Return);
+        f.addr(list).op(I::GlobalGet(global)).store32(0);
+        f.addr(answer_slot).addr(list).store32(0).i32(status).op(I::Return);
         f.end();
     }
-    f.addr(permits).i32(0).store32(0).addr(permits).op(I::GlobalSet(G_OUT)).i32(manifest::status::DENY_DEFAULT);
+    f.addr(permits).i32(0).store32(0);
+    f.addr(answer_slot).addr(permits).store32(0).i32(manifest::status::DENY_DEFAULT);
     code.function(&f.finish());
 
     functions.function(to_i32);
     let mut f = Func::new(0);
-    f.op(I::GlobalGet(G_OUT));
+    f.addr(answer_slot);
     code.function(&f.finish());
 
     let mut tables = TableSection::new();
@@ -509,7 +514,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     memories.memory(MemoryType { minimum: pages, maximum: None, memory64: false, shared: false, page_size_log2: None });
 
     let mut globals = GlobalSection::new();
-    for _ in 0..4 {
+    for _ in [G_PERMITS, G_FORBIDS, G_ERRORS] {
         globals.global(GlobalType { val_type: ValType::I32, mutable: true, shared: false }, &ConstExpr::i32_const(0));
     }
 

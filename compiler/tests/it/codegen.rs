@@ -24,7 +24,7 @@ pub fn assert_valid(wasm: &[u8]) {
             wasmparser::Payload::ImportSection(reader) => assert_eq!(reader.count(), 0, "no imports"),
             wasmparser::Payload::CustomSection(c) if c.name() == "ward.manifest" => {
                 let m: ward_types::manifest::Manifest = serde_json::from_slice(c.data()).expect("manifest JSON");
-                assert_eq!(m.abi_version, 1);
+                assert_eq!(m.abi_version, 2);
                 manifest = true;
             }
             _ => {}

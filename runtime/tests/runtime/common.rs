@@ -12,7 +12,7 @@ use ward_runtime::{DecisionModule, Limits, MANIFEST_SECTION, Runtime, append_cus
 ///   groups? @32 flag @40); fixed size 240.
 pub fn manifest() -> Value {
     json!({
-        "abi_version": 1,
+        "abi_version": 2,
         "packages": ["test"],
         "source_hash": "00",
         "schema": {
@@ -101,7 +101,6 @@ const INPUT_FN: &str = r#"
 ///
 /// Levels 90–99 misbehave, to test the host's defences.
 const EVALUATE_FN: &str = r#"
-  (global $out (mut i32) (i32.const 1024))
   (func $answer (param $status i32) (param $count i32) (param $a i32) (param $b i32) (result i32)
     (i32.store (i32.const 1024) (local.get $count))
     (i32.store (i32.const 1028) (local.get $a))
@@ -109,7 +108,7 @@ const EVALUATE_FN: &str = r#"
     (local.get $status))
   (func (export "ward_evaluate") (param $len i32) (result i32)
     (local $admin i32) (local $level i64)
-    (global.set $out (i32.const 1024))
+    (i32.store (i32.const 1016) (i32.const 1024))
     (local.set $admin (i32.load (i32.const 4128)))
     (local.set $level (i64.load (i32.const 4136)))
     (if (i64.eq (local.get $level) (i64.const 99)) (then (loop $forever (br $forever))))
@@ -126,7 +125,7 @@ const EVALUATE_FN: &str = r#"
       (then (return (call $answer (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 0)))))
     (if (i64.eq (local.get $level) (i64.const 91))
       (then
-        (global.set $out (i32.const 0x7ffffff0))
+        (i32.store (i32.const 1016) (i32.const 0x7ffffff0))
         (return (call $answer (i32.const 1) (i32.const 1) (i32.const 1) (i32.const 0)))))
     (if (i64.eq (local.get $level) (i64.const 90))
       (then (return (call $answer (i32.const 1) (i32.const 1000000000) (i32.const 1) (i32.const 0)))))
@@ -139,7 +138,7 @@ const EVALUATE_FN: &str = r#"
     (if (local.get $admin)
       (then (return (call $answer (i32.const 0) (i32.const 2) (i32.const 0) (i32.const 4)))))
     (i32.const 2))
-  (func (export "ward_output") (result i32) (global.get $out))"#;
+  (func (export "ward_output") (result i32) (i32.const 1016))"#;
 
 /// A module's WAT text: `extra` goes first (imports), then memory, the
 /// version export returning `abi`, and `body` (the other exports).
@@ -154,7 +153,7 @@ pub fn wat(extra: &str, abi: i32, body: &str) -> String {
 
 /// The standard test policy's WAT.
 pub fn policy_wat() -> String {
-    wat("", 1, &format!("{INPUT_FN}\n{EVALUATE_FN}"))
+    wat("", 2, &format!("{INPUT_FN}\n{EVALUATE_FN}"))
 }
 
 /// Assembles WAT and appends a manifest section (when given).

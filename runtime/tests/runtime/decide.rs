@@ -237,7 +237,7 @@ fn an_input_buffer_outside_memory_is_a_deny() {
   (func (export "ward_evaluate") (param i32) (result i32) (i32.const 2))
   (func (export "ward_output") (result i32) (i32.const 1024))"#;
     let module =
-        ward_runtime::Runtime::new().unwrap().load(&module_bytes(&wat("", 1, body), Some(&manifest()))).unwrap();
+        ward_runtime::Runtime::new().unwrap().load(&module_bytes(&wat("", 2, body), Some(&manifest()))).unwrap();
     let error = single_error(&module.decide(&request(&manage(true, json!(5))))).clone();
     assert_eq!(error.kind, ErrorKind::MalformedRequest);
     assert!(error.message.contains("outside its memory"), "{error}");

@@ -27,7 +27,7 @@ fn the_test_policy_loads() {
     assert_eq!(module.manifest().rules.len(), 6);
     assert_eq!(module.manifest().abi_version, ward_abi_version());
     // A minimal module that always answers "nothing applies" loads too.
-    assert!(load(&module_bytes(&wat("", 1, REST), Some(&manifest()))).is_ok());
+    assert!(load(&module_bytes(&wat("", 2, REST), Some(&manifest()))).is_ok());
 }
 
 #[test]
@@ -57,7 +57,7 @@ fn validation_refuses_what_loading_refuses_short_of_compiling() {
 
 #[test]
 fn imports_are_refused() {
-    let text = wat(r#"(import "env" "now" (func (result i64)))"#, 1, REST);
+    let text = wat(r#"(import "env" "now" (func (result i64)))"#, 2, REST);
     let error = refused(&module_bytes(&text, Some(&manifest())));
     assert_eq!(error, LoadError::HasImports { import: "env::now".to_owned() });
     assert!(error.to_string().contains("env::now"));
@@ -65,7 +65,7 @@ fn imports_are_refused() {
     let text = format!(
         r#"(module {memory}
   (export "memory" (memory 0))
-  (func (export "ward_abi_version") (result i32) (i32.const 1)) {REST})"#
+  (func (export "ward_abi_version") (result i32) (i32.const 2)) {REST})"#
     );
     assert!(matches!(refused(&module_bytes(&text, Some(&manifest()))), LoadError::HasImports { .. }));
 }
@@ -74,11 +74,11 @@ fn imports_are_refused() {
 fn missing_and_wrong_exports_are_refused() {
     let without = |name: &str| REST.lines().filter(|l| !l.contains(name)).collect::<Vec<_>>().join("\n");
     for name in ["ward_input", "ward_evaluate", "ward_output"] {
-        let error = refused(&module_bytes(&wat("", 1, &without(name)), Some(&manifest())));
+        let error = refused(&module_bytes(&wat("", 2, &without(name)), Some(&manifest())));
         assert!(matches!(error, LoadError::MissingExport { name: n } if n == name), "{error}");
     }
     let no_memory =
-        format!("(module (memory 1) (func (export \"ward_abi_version\") (result i32) (i32.const 1)) {REST})");
+        format!("(module (memory 1) (func (export \"ward_abi_version\") (result i32) (i32.const 2)) {REST})");
     assert_eq!(refused(&module_bytes(&no_memory, Some(&manifest()))), LoadError::MissingExport { name: "memory" });
     let no_version = format!("(module (memory (export \"memory\") 1) {REST})");
     assert_eq!(
@@ -88,14 +88,14 @@ fn missing_and_wrong_exports_are_refused() {
 
     let wrong =
         REST.replace("(func (export \"ward_evaluate\") (param i32)", "(func (export \"ward_evaluate\") (param i64)");
-    let error = refused(&module_bytes(&wat("", 1, &wrong), Some(&manifest())));
+    let error = refused(&module_bytes(&wat("", 2, &wrong), Some(&manifest())));
     assert!(matches!(error, LoadError::WrongExport { name: "ward_evaluate", .. }), "{error}");
     assert!(error.to_string().contains("(i64) -> (i32)"), "{error}");
     let wrong = REST
         .replace("(func (export \"ward_output\") (result i32) (i32.const 1024))", "(func (export \"ward_output\"))");
-    assert!(matches!(refused(&module_bytes(&wat("", 1, &wrong), Some(&manifest()))), LoadError::WrongExport { .. }));
+    assert!(matches!(refused(&module_bytes(&wat("", 2, &wrong), Some(&manifest()))), LoadError::WrongExport { .. }));
     let global = format!(
-        "(module (global (export \"memory\") i32 (i32.const 0)) (memory 1) (func (export \"ward_abi_version\") (result i32) (i32.const 1)) {REST})"
+        "(module (global (export \"memory\") i32 (i32.const 0)) (memory 1) (func (export \"ward_abi_version\") (result i32) (i32.const 2)) {REST})"
     );
     assert!(matches!(
         refused(&module_bytes(&global, Some(&manifest()))),
@@ -123,14 +123,21 @@ fn the_manifest_must_be_there_once_and_valid() {
 
 #[test]
 fn abi_versions_must_be_supported_and_agree() {
-    let mut v2 = manifest();
-    v2["abi_version"] = json!(2);
-    let error = refused(&module_bytes(&wat("", 2, REST), Some(&v2)));
-    assert_eq!(error, LoadError::UnsupportedAbiVersion { module: 2, supported: 1 });
-    assert!(error.to_string().contains('2') && error.to_string().contains('1'));
-    // The manifest says 1, the export 2.
-    let error = refused(&module_bytes(&wat("", 2, REST), Some(&manifest())));
-    assert_eq!(error, LoadError::AbiVersionMismatch { manifest: 1, export: 2 });
+    // A module of the first ABI (built by an earlier release) is refused
+    // with what to do about it; so is one of a later ABI.
+    let mut v1 = manifest();
+    v1["abi_version"] = json!(1);
+    let error = refused(&module_bytes(&wat("", 1, REST), Some(&v1)));
+    assert_eq!(error, LoadError::UnsupportedAbiVersion { module: 1, supported: 2 });
+    assert!(error.to_string().contains("rebuild"), "{error}");
+    let mut v3 = manifest();
+    v3["abi_version"] = json!(3);
+    let error = refused(&module_bytes(&wat("", 3, REST), Some(&v3)));
+    assert_eq!(error, LoadError::UnsupportedAbiVersion { module: 3, supported: 2 });
+    assert!(error.to_string().contains("newer"), "{error}");
+    // The manifest says 2, the export 3.
+    let error = refused(&module_bytes(&wat("", 3, REST), Some(&manifest())));
+    assert_eq!(error, LoadError::AbiVersionMismatch { manifest: 2, export: 3 });
     assert!(matches!(
         refused(&module_bytes(&wat("", 0, REST), Some(&manifest()))),
         LoadError::AbiVersionMismatch { .. }
@@ -195,7 +202,7 @@ fn fields_of_different_types_may_share_a_slot() {
 
 #[test]
 fn a_module_too_large_for_the_memory_cap_is_refused() {
-    let text = wat("", 1, REST).replace("(memory (export \"memory\") 1)", "(memory (export \"memory\") 4)");
+    let text = wat("", 2, REST).replace("(memory (export \"memory\") 1)", "(memory (export \"memory\") 4)");
     let runtime = Runtime::with_limits(Limits::default().with_max_memory(2 << 16)).unwrap();
     let error = runtime.load(&module_bytes(&text, Some(&manifest()))).expect_err("refused");
     assert!(matches!(error, LoadError::Instantiation(_)), "{error}");
