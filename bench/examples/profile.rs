@@ -1,6 +1,6 @@
 //! Times Ward's decision paths alone, for profiling with `perf`:
 //! `cargo run --release -p ward-bench --example profile -- N PATH SECONDS`
-//! where PATH is `decide`, `verdict`, `encoded`, `json`, `json-verdict` or `encode`.
+//! where PATH is `decide`, `verdict`, `encoded`, `built`, `json`, `json-verdict` or `encode`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -51,11 +51,26 @@ fn main() {
         .collect();
     let requests: Vec<_> = json.iter().map(|j| engines::ward_request(j).expect("request")).collect();
     let encoded: Vec<_> = requests.iter().map(|r| ward.module.encode(r).expect("encode")).collect();
+    let handles = engines::WardHandles::new(&ward.module).expect("handles");
+    let gateway: Vec<_> =
+        workload::requests(&universe).iter().map(|r| engines::GatewayRequest::new(&universe, r)).collect();
     let distinct: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(json.len());
     let json = &json[..distinct];
     let requests = &requests[..distinct];
     let encoded = &encoded[..distinct];
     let mut evaluator = ward.module.evaluator().expect("evaluator");
+    if path == "check-built" {
+        for i in 0..requests.len() {
+            let a = engines::ward_build(&mut evaluator, &handles, &gateway[i]).into_decision();
+            let b = evaluator.decide(&requests[i]);
+            if a != b {
+                println!("{i}: built {a:?}\n   request {b:?}");
+                return;
+            }
+        }
+        println!("all agree");
+        return;
+    }
     let deadline = Instant::now() + Duration::from_secs_f64(seconds.min(1e6));
     let mut calls = 0u64;
     let start = Instant::now();
@@ -65,6 +80,7 @@ fn main() {
                 "decide" => evaluator.decide(&requests[i]).is_allow(),
                 "verdict" => evaluator.evaluate(&requests[i]).is_allow(),
                 "encoded" => evaluator.evaluate_encoded(&encoded[i]).is_allow(),
+                "built" => engines::ward_build(&mut evaluator, &handles, &gateway[i]).is_allow(),
                 "json" => evaluator.decide_json(&json[i]).is_allow(),
                 "json-verdict" => evaluator.evaluate_json(&json[i]).is_allow(),
                 "encode" => ward.module.encode(&requests[i]).is_ok(),
@@ -77,3 +93,6 @@ fn main() {
     let per = start.elapsed().as_nanos() as f64 / calls as f64;
     println!("N={n} {path}: {per:.0} ns per call over {calls} calls");
 }
+
+#[allow(dead_code)]
+fn debug_built() {}

@@ -11,7 +11,9 @@ use cedar_policy::{
 };
 use serde_json::Value as Json;
 use ward_compiler::program::Program;
-use ward_runtime::{DecisionModule, Request, Runtime};
+use ward_runtime::{
+    ActionHandle, AttributeHandle, DecisionModule, EntityTypeHandle, Evaluator, Request, Runtime, UnknownName, Verdict,
+};
 
 use crate::workload::{self, LEVELS, Rule};
 
@@ -50,6 +52,174 @@ impl Ward {
         let module = runtime.load(&wasm).map_err(|e| format!("the runtime refuses the module: {e}"))?;
         Ok(Ward { program, wasm, module })
     }
+}
+
+/// A request as a gateway holds it in its own types before asking Ward:
+/// what [`ward_build`] writes through a `RequestBuilder`.
+#[derive(Debug, Clone)]
+pub struct GatewayRequest {
+    principal_kind: usize,
+    principal_id: String,
+    groups: Vec<&'static str>,
+    department: String,
+    clearance: &'static str,
+    roles: Vec<&'static str>,
+    mfa_age_seconds: Option<i64>,
+    action: usize,
+    resource_id: String,
+    resource: GatewayResource,
+    risk_score: i64,
+    requests_last_minute: i64,
+    zone: &'static str,
+    mtls: bool,
+    training_data: Option<(&'static str, bool)>,
+}
+
+#[derive(Debug, Clone)]
+enum GatewayResource {
+    Model { tier: &'static str, owner: String, family: &'static str },
+    Dataset { classification: &'static str, owner: String, pii: bool },
+}
+
+impl GatewayRequest {
+    /// The gateway's form of a generated request.
+    pub fn new(universe: &workload::Universe, r: &workload::GenRequest) -> GatewayRequest {
+        let p = &universe.principals[r.principal];
+        let resource = if r.on_dataset() {
+            let d = &universe.datasets[r.resource];
+            GatewayResource::Dataset {
+                classification: LEVELS[d.classification],
+                owner: format!("d{}", d.owner),
+                pii: d.pii,
+            }
+        } else {
+            let m = &universe.models[r.resource];
+            GatewayResource::Model { tier: LEVELS[m.tier], owner: format!("d{}", m.owner), family: m.family }
+        };
+        GatewayRequest {
+            principal_kind: p.kind as usize,
+            principal_id: p.id.clone(),
+            groups: p.groups.clone(),
+            department: format!("d{}", p.department),
+            clearance: LEVELS[p.clearance],
+            roles: p.roles.clone(),
+            mfa_age_seconds: r.mfa_age_seconds,
+            action: r.action,
+            resource_id: if r.on_dataset() { format!("ds{}", r.resource) } else { format!("m{}", r.resource) },
+            resource,
+            risk_score: r.risk_score,
+            requests_last_minute: r.requests_last_minute,
+            zone: workload::ZONES[r.zone],
+            mtls: r.mtls,
+            training_data: r.training_data.map(|(level, pii)| (LEVELS[level], pii)),
+        }
+    }
+}
+
+/// A principal type's handles.
+#[derive(Debug, Clone)]
+struct PrincipalHandles {
+    ty: EntityTypeHandle,
+    department: AttributeHandle,
+    clearance: AttributeHandle,
+    roles: AttributeHandle,
+    mfa_age_seconds: AttributeHandle,
+}
+
+/// The workload's names resolved once in a module, as a gateway does at
+/// start-up.
+#[derive(Debug, Clone)]
+pub struct WardHandles {
+    actions: Vec<ActionHandle>,
+    principals: Vec<PrincipalHandles>,
+    group: EntityTypeHandle,
+    model: [AttributeHandle; 3],
+    model_ty: EntityTypeHandle,
+    dataset: [AttributeHandle; 3],
+    dataset_ty: EntityTypeHandle,
+    context: [AttributeHandle; 6],
+}
+
+impl WardHandles {
+    /// Resolves the workload's names in `module`.
+    pub fn new(module: &DecisionModule) -> Result<WardHandles, SetupError> {
+        let e = |e: UnknownName| e.to_string();
+        let principals = ["User", "ServiceAccount", "Agent"]
+            .iter()
+            .map(|name| {
+                let ty = module.entity_type(name).map_err(e)?;
+                let attribute = |a: &str| module.principal_attribute(ty, a).map_err(e);
+                Ok(PrincipalHandles {
+                    ty,
+                    department: attribute("department")?,
+                    clearance: attribute("clearance")?,
+                    roles: attribute("roles")?,
+                    mfa_age_seconds: attribute("mfa_age_seconds")?,
+                })
+            })
+            .collect::<Result<Vec<_>, SetupError>>()?;
+        let model_ty = module.entity_type("Model").map_err(e)?;
+        let dataset_ty = module.entity_type("Dataset").map_err(e)?;
+        let resource = |ty, names: [&str; 3]| -> Result<[AttributeHandle; 3], SetupError> {
+            Ok([
+                module.resource_attribute(ty, names[0]).map_err(e)?,
+                module.resource_attribute(ty, names[1]).map_err(e)?,
+                module.resource_attribute(ty, names[2]).map_err(e)?,
+            ])
+        };
+        let context = |name: &str| module.context_attribute(name).map_err(e);
+        Ok(WardHandles {
+            actions: workload::ACTIONS.iter().map(|a| module.action(a).map_err(e)).collect::<Result<_, _>>()?,
+            principals,
+            group: module.entity_type("Group").map_err(e)?,
+            model: resource(model_ty, ["tier", "owner", "family"])?,
+            model_ty,
+            dataset: resource(dataset_ty, ["classification", "owner", "pii"])?,
+            dataset_ty,
+            context: [
+                context("risk_score")?,
+                context("requests_last_minute")?,
+                context("zone")?,
+                context("mtls")?,
+                context("training_data.classification")?,
+                context("training_data.pii")?,
+            ],
+        })
+    }
+}
+
+/// Builds `r` into `evaluator`'s buffer through a `RequestBuilder` and
+/// evaluates it: the hot path of a gateway that fills requests from its own
+/// types.
+pub fn ward_build<'e>(evaluator: &'e mut Evaluator, h: &WardHandles, r: &GatewayRequest) -> Verdict<'e> {
+    let mut request = evaluator.request();
+    let p = &h.principals[r.principal_kind];
+    let mut groups = [(h.group, ""); 4];
+    for (slot, g) in groups.iter_mut().zip(&r.groups) {
+        slot.1 = g;
+    }
+    request.action(h.actions[r.action]).principal(p.ty, &r.principal_id, &groups[..r.groups.len().min(4)]);
+    request.set_str(&p.department, &r.department).set_str(&p.clearance, r.clearance).set_strs(&p.roles, &r.roles);
+    if let Some(age) = r.mfa_age_seconds {
+        request.set_int(&p.mfa_age_seconds, age);
+    }
+    match &r.resource {
+        GatewayResource::Model { tier, owner, family } => {
+            request.resource(h.model_ty, &r.resource_id, &[]);
+            request.set_str(&h.model[0], tier).set_str(&h.model[1], owner).set_str(&h.model[2], family);
+        }
+        GatewayResource::Dataset { classification, owner, pii } => {
+            request.resource(h.dataset_ty, &r.resource_id, &[]);
+            request.set_str(&h.dataset[0], classification).set_str(&h.dataset[1], owner).set_bool(&h.dataset[2], *pii);
+        }
+    }
+    let c = &h.context;
+    request.set_int(&c[0], r.risk_score).set_int(&c[1], r.requests_last_minute);
+    request.set_str(&c[2], r.zone).set_bool(&c[3], r.mtls);
+    if let Some((classification, pii)) = r.training_data {
+        request.set_str(&c[4], classification).set_bool(&c[5], pii);
+    }
+    request.evaluate()
 }
 
 /// Parses a request document for Ward.

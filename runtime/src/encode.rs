@@ -105,20 +105,32 @@ impl<'v> Leaf<'v> {
 /// Stores `bytes` at `at` when the buffer has room (it always has for a valid
 /// request; a request with errors is discarded anyway).
 #[inline]
-fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
+pub(crate) fn put(buf: &mut [u8], at: usize, bytes: &[u8]) {
     if let Some(dest) = at.checked_add(bytes.len()).and_then(|end| buf.get_mut(at..end)) {
         dest.copy_from_slice(bytes);
     }
 }
 
 #[inline]
-fn put_i32(buf: &mut [u8], at: usize, value: i32) {
+pub(crate) fn put_i32(buf: &mut [u8], at: usize, value: i32) {
     put(buf, at, &value.to_le_bytes());
 }
 
 #[inline]
 fn put_u64(buf: &mut [u8], at: usize, value: u64) {
     put(buf, at, &value.to_le_bytes());
+}
+
+/// Writes a string slot at `at` (its interned id, where its bytes are and
+/// their length), appending the bytes to the variable part.
+#[inline]
+pub(crate) fn write_string(schema: &Schema, buf: &mut Vec<u8>, at: usize, text: &str) {
+    let id = schema.strings.get(text).map_or(0, |id| id as i32);
+    let offset = buf.len();
+    buf.extend_from_slice(text.as_bytes());
+    put_i32(buf, at, id);
+    put_i32(buf, at + 4, offset as i32);
+    put_i32(buf, at + 8, text.len() as i32);
 }
 
 fn align8(n: usize) -> usize {
@@ -386,29 +398,35 @@ impl<'s, 'b> Encoder<'s, 'b> {
             }
             return;
         };
+        let valid = self.value(base, field, value, &at);
+        self.present(base, field, valid);
+    }
+
+    /// Validates `value` as field `field` of a container at `base` and
+    /// writes it (not its presence flag); whether it was valid.
+    pub(crate) fn value(&mut self, base: usize, field: &'s Field, value: &Value, at: &Path<'_>) -> bool {
         let slot = base + field.offset as usize;
-        let valid = match value {
+        match value {
             Value::Null => {
-                self.error(ErrorKind::NullValue, &at, || format!("the attribute `{}` is null", field.name));
+                self.error(ErrorKind::NullValue, at, || format!("the attribute `{}` is null", field.name));
                 false
             }
             Value::Object(values) if field.record.is_some() => {
                 let before = self.errors.len();
                 if let Some(record) = &field.record {
-                    self.fields(slot, record, values, &at);
+                    self.fields(slot, record, values, at);
                 }
                 self.errors.len() == before
             }
             Value::Object(o) if matches!(field.ty, TypeLayout::Entity { .. }) => {
-                self.entity_slot(slot, &field.ty, object_ref(o), &at)
+                self.entity_slot(slot, &field.ty, object_ref(o), at)
             }
             Value::Array(items) => match &field.ty {
-                TypeLayout::Set { element } => self.set(slot, element, items, &at),
-                ty => self.wrong_type(ty, &at),
+                TypeLayout::Set { element } => self.set(slot, element, items, at),
+                ty => self.wrong_type(ty, at),
             },
-            other => self.leaf(slot, &field.ty, Leaf::of(other), &at),
-        };
-        self.present(base, field, valid);
+            other => self.leaf(slot, &field.ty, Leaf::of(other), at),
+        }
     }
 
     /// Sets the presence flag of an optional field given a valid value.
@@ -429,12 +447,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
     /// Writes a string slot at `at`, appending the bytes to the variable part.
     #[inline]
     pub(crate) fn string(&mut self, at: usize, text: &str) {
-        let id = self.schema.strings.get(text).map_or(0, |id| id as i32);
-        let offset = self.buf.len();
-        self.buf.extend_from_slice(text.as_bytes());
-        put_i32(self.buf, at, id);
-        put_i32(self.buf, at + 4, offset as i32);
-        put_i32(self.buf, at + 8, text.len() as i32);
+        write_string(self.schema, self.buf, at, text);
     }
 
     /// Reserves `count` elements of `size` bytes, 8-byte aligned, in the

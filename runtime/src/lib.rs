@@ -41,6 +41,7 @@
 
 mod answer;
 mod binary;
+mod builder;
 mod encode;
 mod error;
 mod json;
@@ -51,6 +52,7 @@ mod schema;
 
 pub use answer::Verdict;
 pub use binary::append_custom_section;
+pub use builder::{ActionHandle, AttributeHandle, EntityTypeHandle, RequestBuilder, UnknownName};
 pub use error::LoadError;
 pub use module::{DecisionModule, EncodedRequest, Evaluator, Limits, Runtime};
 pub use ward_types::manifest::{ABI_VERSION, MANIFEST_SECTION, Manifest};

@@ -11,6 +11,7 @@ use wasmtime::{
 };
 
 use crate::answer::{self, Verdict};
+use crate::builder::BuilderScratch;
 use crate::encode::{self, Scratch};
 use crate::schema::Schema;
 use crate::{LoadError, binary, json, precompiled};
@@ -230,10 +231,10 @@ fn check_shape(module: &wasmtime::Module) -> Result<(), LoadError> {
 
 /// What every evaluator of a module shares.
 #[derive(Debug)]
-struct Shared {
-    id: u64,
+pub(crate) struct Shared {
+    pub(crate) id: u64,
     module: wasmtime::Module,
-    schema: Schema,
+    pub(crate) schema: Schema,
     limits: Limits,
 }
 
@@ -251,7 +252,7 @@ static NEXT_MODULE_ID: AtomicU64 = AtomicU64::new(1);
 ///   which decides through `&mut self` without any locking.
 #[derive(Debug, Clone)]
 pub struct DecisionModule {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     pool: Arc<Mutex<Vec<Evaluator>>>,
 }
 
@@ -366,11 +367,12 @@ struct Live {
 /// exhausted budget, it is discarded and a fresh one is made for the next
 /// decision, so a failed evaluation leaves nothing behind.
 pub struct Evaluator {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     live: Option<Live>,
-    buf: Vec<u8>,
-    scratch: Scratch,
+    pub(crate) buf: Vec<u8>,
+    pub(crate) scratch: Scratch,
     indices: Vec<u32>,
+    pub(crate) builder: BuilderScratch,
 }
 
 impl std::fmt::Debug for Evaluator {
@@ -391,7 +393,14 @@ fn call_error(error: &wasmtime::Error, during: &str) -> DecisionError {
 
 impl Evaluator {
     fn from_shared(shared: Arc<Shared>) -> Evaluator {
-        Evaluator { shared, live: None, buf: Vec::new(), scratch: Scratch::default(), indices: Vec::new() }
+        Evaluator {
+            shared,
+            live: None,
+            buf: Vec::new(),
+            scratch: Scratch::default(),
+            indices: Vec::new(),
+            builder: BuilderScratch::default(),
+        }
     }
 
     /// The live instance, instantiating the module if there is none.
@@ -506,7 +515,16 @@ impl Evaluator {
         self.verdict(answer)
     }
 
-    fn verdict(&self, answer: Result<i32, Decision>) -> Verdict<'_> {
+    /// Evaluates the request a [`crate::RequestBuilder`] wrote into the
+    /// buffer.
+    pub(crate) fn evaluate_built(&mut self) -> Verdict<'_> {
+        let buf = std::mem::take(&mut self.buf);
+        let answer = self.answer(&buf);
+        self.buf = buf;
+        self.verdict(answer)
+    }
+
+    pub(crate) fn verdict(&self, answer: Result<i32, Decision>) -> Verdict<'_> {
         Verdict { schema: &self.shared.schema, answer: answer.map(|status| (status, self.indices.as_slice())) }
     }
 

@@ -47,6 +47,9 @@ pub(crate) struct Fields {
     pub(crate) fields: Vec<Field>,
     /// Name to position in `fields`.
     names: Names,
+    /// The flags of every field, records' fields included (see
+    /// [`Field::flags`]).
+    pub(crate) flags: u32,
 }
 
 /// One field of a container.
@@ -58,6 +61,10 @@ pub(crate) struct Field {
     pub(crate) present_offset: Option<u32>,
     /// For a record, its own fields.
     pub(crate) record: Option<Fields>,
+    /// How many fields this one is, counting a record's fields too: the
+    /// fields of a container numbered depth first, records before their
+    /// own fields, are what a request builder tracks as given or not.
+    pub(crate) flags: u32,
 }
 
 impl Fields {
@@ -73,10 +80,16 @@ impl Fields {
                     TypeLayout::Record { fields, .. } => Some(Fields::new(fields)),
                     _ => None,
                 },
+                flags: 0,
+            })
+            .map(|mut f: Field| {
+                f.flags = 1 + f.record.as_ref().map_or(0, |r| r.flags);
+                f
             })
             .collect();
         let names = Names::new(fields.iter().enumerate().map(|(i, f)| (&*f.name, i as u32)));
-        Fields { fields, names }
+        let flags = fields.iter().map(|f| f.flags).sum();
+        Fields { fields, names, flags }
     }
 
     /// The position of the field called `name`.

@@ -294,6 +294,7 @@ pub fn check(runtime: &Runtime, case: &Case, knobs: Knobs) -> Result<Stats, Stri
     validate_module(&output.wasm)?;
     let module = runtime.load(&output.wasm).map_err(|e| format!("the runtime refuses the module: {e}"))?;
     let mut stats = Stats { programs: 1, ..Stats::default() };
+    let mut evaluator = module.evaluator().map_err(|e| format!("no evaluator: {e}"))?;
     for (label, text) in case.kept_requests() {
         let expected = interp::decide_json(&program, text.as_bytes());
         let actual = module.decide_json(text.as_bytes());
@@ -309,6 +310,19 @@ pub fn check(runtime: &Runtime, case: &Case, knobs: Knobs) -> Result<Stats, Stri
                 shown(text),
                 serde_json::to_string(&actual).unwrap_or_default(),
                 serde_json::to_string(&parsed).unwrap_or_default(),
+            ));
+        }
+        // And so must the request built through handles, wherever its names
+        // have handles.
+        let built = Request::from_json(text.as_bytes())
+            .ok()
+            .and_then(|request| crate::builder::decide_built(&module, &mut evaluator, &request));
+        if let Some(built) = built.filter(|built| *built != actual) {
+            return Err(format!(
+                "the runtime's JSON and RequestBuilder paths disagree on a {label} request\n  request: {}\n  from JSON:  {}\n  built:      {}",
+                shown(text),
+                serde_json::to_string(&actual).unwrap_or_default(),
+                serde_json::to_string(&built).unwrap_or_default(),
             ));
         }
         if let Err(difference) = compare(&expected, &actual, !knobs.type_paths) {

@@ -29,6 +29,7 @@ pub fn compile_both(runtime: &Runtime, files: Vec<(String, String)>) -> Compiled
     Compiled { program, wasm: output.wasm, module }
 }
 
+pub mod builder;
 pub mod differential;
 pub mod policy;
 pub mod request;
