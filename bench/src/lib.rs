@@ -16,7 +16,7 @@ pub mod workload;
 
 use ward_runtime::{DecisionModule, EncodedRequest, Evaluator, Request, Runtime, Verdict};
 
-use crate::engines::{Cedar, CedarInput, Rego, SetupError, Ward};
+use crate::engines::{Cedar, CedarInput, GatewayRequest, Rego, SetupError, Ward, WardHandles};
 use crate::workload::{GenRequest, Rule, Universe};
 
 /// Reads a verdict as a gateway's hot path does: the outcome and the
@@ -44,6 +44,10 @@ pub struct Suite {
     pub ward_requests: Vec<Request>,
     /// Validated and encoded for the Ward module.
     pub encoded: Vec<EncodedRequest>,
+    /// In a gateway's own types, for Ward's `RequestBuilder`.
+    pub gateway: Vec<GatewayRequest>,
+    /// The workload's names resolved in the Ward module.
+    pub handles: WardHandles,
     /// In Cedar's structures.
     pub cedar_inputs: Vec<CedarInput>,
     /// As regorus values.
@@ -94,7 +98,11 @@ impl Suite {
         let cedar_inputs = ward_requests.iter().map(|r| cedar.input(r)).collect::<Result<Vec<_>, _>>()?;
         let rego_inputs = json.iter().map(|j| engines::rego_input(j)).collect::<Result<Vec<_>, _>>()?;
         let evaluator = ward.module.evaluator().map_err(|e| format!("no evaluator: {e}"))?;
+        let gateway = requests.iter().map(|r| GatewayRequest::new(&universe, r)).collect();
+        let handles = WardHandles::new(&ward.module)?;
         Ok(Suite {
+            gateway,
+            handles,
             n,
             universe,
             rules,
@@ -127,6 +135,7 @@ impl Suite {
                 "ward (parsed request)",
                 "ward (parsed request, verdict)",
                 "ward (pre-encoded)",
+                "ward (RequestBuilder)",
                 "ward (JSON)",
                 "ward (JSON, verdict)",
                 "ward interpreter",
@@ -160,6 +169,13 @@ impl Suite {
             results.push(("ward (parsed request, verdict)", v.is_allow(), Some(ids)));
             let d = self.evaluator.decide_encoded(&self.encoded[i]);
             results.push(("ward (pre-encoded)", d.is_allow(), Some(d.rules)));
+            let d = engines::ward_build(&mut self.evaluator, &self.handles, &self.gateway[i]).into_decision();
+            if !d.errors.is_empty() {
+                agreement
+                    .mismatches
+                    .push(format!("N={} request {i}: the built request has errors {:?}", self.n, d.errors));
+            }
+            results.push(("ward (RequestBuilder)", d.is_allow(), Some(d.rules)));
             let d = self.evaluator.decide_json(&self.json[i]);
             results.push(("ward (JSON)", d.is_allow(), Some(d.rules)));
             let v = self.evaluator.evaluate_json(&self.json[i]);

@@ -2,14 +2,16 @@
 //! handles, values written where the module reads them as they are set.
 //!
 //! A [`Request`](crate::Request) is a tree of names and JSON values that
-//! every decision validates and encodes afresh, name by name. An
-//! enforcement point that knows which attributes it fills (an HTTP gateway
-//! mapping headers, a service with typed fields) resolves those names once,
-//! with [`DecisionModule::action`], [`DecisionModule::entity_type`],
-//! [`DecisionModule::attribute`] and [`DecisionModule::context_attribute`],
-//! and then builds each request with a [`RequestBuilder`]: the same
-//! validation (every violation is a deny with its path, as from the other
-//! paths), without looking up names or building values per request.
+//! every decision validates and encodes afresh, name by name, and whose
+//! undeclared attributes are ignored. An enforcement point that knows which
+//! attributes it fills resolves their names once, with
+//! [`DecisionModule::action`], [`DecisionModule::entity_type`],
+//! [`DecisionModule::principal_attribute`],
+//! [`DecisionModule::resource_attribute`] and
+//! [`DecisionModule::context_attribute`] (a misspelt name fails there), and
+//! builds each request with a [`RequestBuilder`]: the same validation (every
+//! violation a deny with its path, as from the other paths) without looking
+//! names up per request.
 
 use std::fmt;
 

@@ -32,7 +32,10 @@
 //! Hot paths: [`DecisionModule::encode`] validates and encodes a request
 //! once; [`Evaluator::evaluate`] and [`Evaluator::evaluate_encoded`] return a
 //! [`Verdict`] (outcome and determining rules) without building a
-//! [`Decision`].
+//! [`Decision`]; [`Evaluator::request`] builds a request through handles
+//! resolved once ([`DecisionModule::action`], [`DecisionModule::entity_type`],
+//! [`DecisionModule::principal_attribute`] and the like), so that names are
+//! checked at start-up rather than looked up per request.
 //!
 //! Limits: every decision runs under a fuel budget and a memory cap
 //! ([`Limits`]); running out is a deny, never a hang or an allow.

@@ -19,7 +19,7 @@ use ward_bench::{Agreement, Suite, workload};
 use ward_runtime::Runtime;
 
 /// The decision paths timed, in table order.
-const PATHS: [(&str, &str, Case<Suite>); 11] = [
+const PATHS: [(&str, &str, Case<Suite>); 12] = [
     (
         "ward",
         "Ward: `Evaluator::evaluate(&Request)` (encode + call + reading the verdict: outcome and determining rule ids)",
@@ -33,6 +33,11 @@ const PATHS: [(&str, &str, Case<Suite>); 11] = [
         let r = &s.encoded[i];
         s.evaluator.decide_encoded(r).is_allow()
     }),
+    (
+        "ward-built",
+        "Ward: `Evaluator::request()` + setters through handles resolved at start-up + `evaluate()` (the request built from a gateway's own types; validation, call and reading the verdict included)",
+        |s, i| ward_bench::read_verdict(ward_bench::engines::ward_build(&mut s.evaluator, &s.handles, &s.gateway[i])),
+    ),
     ("cedar", "Cedar: `Authorizer::is_authorized(&Request, &PolicySet, &Entities)`", |s, i| {
         s.cedar.decide_allow(&s.cedar_inputs[i])
     }),
@@ -491,22 +496,25 @@ fn render(rows: &[Row], meta: &Meta) -> String {
          encoding into the module's memory, the call and reading the answer included: \
          the outcome and the determining rules' ids, borrowed from the module, as a \
          gateway's hot path reads them). Beside it, Ward building an owned `Decision` \
-         (rule ids, reasons and obligations copied out) and Ward deciding a request \
-         encoded beforehand. Ratios are Ward's median over the peer's, written as a fraction: 1/40 means Ward takes a fortieth of the peer's time (40× faster).\n\n\
+         (rule ids, reasons and obligations copied out), Ward deciding a request \
+         encoded beforehand, and Ward building the request from a gateway's own types through \
+         a `RequestBuilder` (names resolved to handles at start-up; every value validated as \
+         it is set). Ratios are Ward's median over the peer's, written as a fraction: 1/40 means Ward takes a fortieth of the peer's time (40× faster).\n\n\
          ![decision latency vs number of rules](bench/latency.svg)\n\n\
-         | N | Ward | Ward, owned `Decision` | Ward, pre-encoded | Cedar | regorus RVM | regorus interpreter | Ward / Cedar | Ward / regorus RVM | Ward / regorus interpreter |\n\
-         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+         | N | Ward | Ward, owned `Decision` | Ward, pre-encoded | Ward, `RequestBuilder` | Cedar | regorus RVM | regorus interpreter | Ward / Cedar | Ward / regorus RVM | Ward / regorus interpreter |\n\
+         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     );
     for row in rows {
         let ward = stat(row, "ward");
         let cell = |s: &Stats| format!("{} ({})", fmt_ns(s.median), fmt_ns(s.p99));
         let _ = writeln!(
             w,
-            "| {} | **{}** | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | **{}** | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.n,
             cell(ward),
             cell(stat(row, "ward-decision")),
             cell(stat(row, "ward-encoded")),
+            cell(stat(row, "ward-built")),
             cell(stat(row, "cedar")),
             cell(stat(row, "rego-rvm")),
             cell(stat(row, "rego-interp")),
@@ -628,6 +636,17 @@ fn render(rows: &[Row], meta: &Meta) -> String {
             row.n,
             fmt_ns(m),
             fmt_ns(stat(row, "ward").amortized),
+            yes(m <= 250.0)
+        );
+    }
+    for row in rows {
+        let m = stat(row, "ward-built").median;
+        let _ = writeln!(
+            w,
+            "| (beside it) p50 through a `RequestBuilder` ≤ 250 ns, N = {} | {} (amortized: {}) | {} |",
+            row.n,
+            fmt_ns(m),
+            fmt_ns(stat(row, "ward-built").amortized),
             yes(m <= 250.0)
         );
     }
@@ -786,7 +805,7 @@ fn render(rows: &[Row], meta: &Meta) -> String {
          `Request` are insertion-ordered hash maps (SipHash) rather than the B-tree maps a \
          Ward-only build gets. Ward's parsed-request and JSON figures here include that cost.\n\n\
          ## Profiling Ward\n\n\
-         `bench/examples/profile.rs` loops over one Ward path (`verdict`, `decide`, `encoded`, \
+         `bench/examples/profile.rs` loops over one Ward path (`verdict`, `decide`, `encoded`, `built`, \
          `json-verdict`, `json`, `encode`) at one N, for a number of seconds or an exact number of \
          passes over the {} requests. Instruction counts do not depend on the machine's load; \
          counting two runs and taking the difference cancels the set-up (compiling the module):\n\n\
