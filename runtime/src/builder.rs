@@ -20,7 +20,7 @@ use ward_types::manifest::TypeLayout;
 use ward_types::{Decision, DecisionError, ErrorKind};
 
 use crate::answer::Verdict;
-use crate::encode::{Encoder, Leaf, Path, put, put_i32, write_string};
+use crate::encode::{Encoder, Leaf, Path, put, put_i32, reserve_set, write_string};
 use crate::module::{DecisionModule, Evaluator};
 use crate::schema::{Field, Fields};
 
@@ -54,6 +54,9 @@ pub struct EntityTypeHandle {
     module: u64,
     index: u32,
 }
+
+/// The size of a string slot (id, offset, length).
+const STRING_SIZE: usize = 12;
 
 /// The roles whose attributes a builder sets, by position.
 const ROLES: [&str; 3] = ["principal", "resource", "context"];
@@ -90,6 +93,7 @@ enum Kind {
     Int { min: Option<i64>, max: Option<i64> },
     String,
     Enum(u32),
+    StringSet,
     Other,
 }
 
@@ -129,6 +133,7 @@ fn resolve(
         TypeLayout::Int { min, max } => Kind::Int { min, max },
         TypeLayout::String => Kind::String,
         TypeLayout::Enum { id } => Kind::Enum(id),
+        TypeLayout::Set { ref element } if **element == TypeLayout::String => Kind::StringSet,
         _ => Kind::Other,
     };
     Some(AttributeHandle {
@@ -331,7 +336,19 @@ impl<'e> RequestBuilder<'e> {
         let set = &mut self.scratch.set[role];
         set.clear();
         set.resize(fields, Set::No);
-        self.entities[role] = Some(ty.index);
+        // A second entity for the role replaces the first, attributes and all.
+        let end = if role == 0 { layout.resource_offset } else { layout.context_offset } as usize;
+        if self.entities[role].replace(ty.index).is_some() {
+            if let Some(block) = self.evaluator.buf.get_mut(base..end) {
+                block.fill(0);
+            }
+        }
+        if ancestors.is_empty() {
+            let buf = &mut self.evaluator.buf;
+            put_i32(buf, base, ty.index as i32);
+            write_string(schema, buf, base + 4, id); // the id slot follows the type
+            return self;
+        }
         self.encode(|encoder| {
             let schema = encoder.schema;
             let type_name =
@@ -509,6 +526,23 @@ impl<'e> RequestBuilder<'e> {
     /// Sets a set attribute whose elements are given as text (strings, or
     /// the names of enum or level values).
     pub fn set_strs(&mut self, attribute: &AttributeHandle, values: &[&str]) -> &mut Self {
+        if attribute.kind == Kind::StringSet && self.ready(attribute) {
+            // Sorted by their bytes and distinct, as the ABI orders sets of strings.
+            let evaluator = &mut *self.evaluator;
+            let order = &mut evaluator.scratch.order;
+            order.clear();
+            order.extend((0..values.len()).map(|i| (0, i as u32)));
+            let text = |i: u32| values.get(i as usize).copied().unwrap_or("");
+            order.sort_unstable_by(|a, b| text(a.1).cmp(text(b.1)));
+            order.dedup_by(|a, b| text(a.1) == text(b.1));
+            let buf = &mut evaluator.buf;
+            let start = reserve_set(buf, attribute.slot as usize, order.len(), STRING_SIZE);
+            for (k, &(_, i)) in order.iter().enumerate() {
+                write_string(&evaluator.shared.schema, buf, start + STRING_SIZE * k, text(i));
+            }
+            self.given(attribute);
+            return self;
+        }
         self.set_with(attribute, |encoder, base, field, path| {
             let TypeLayout::Set { element } = &field.ty else {
                 return encoder.wrong_type(&field.ty, path);
@@ -542,6 +576,12 @@ impl<'e> RequestBuilder<'e> {
     /// applicability, the required attributes), calls the module and
     /// returns its verdict.
     pub fn evaluate(mut self) -> Verdict<'e> {
+        if let Some(action) = self.complete() {
+            put_i32(&mut self.evaluator.buf, 0, action as i32);
+            let evaluator = self.evaluator;
+            evaluator.builder = self.scratch;
+            return evaluator.evaluate_built();
+        }
         let missing: [(Option<()>, &str); 3] = [
             (self.action.map(|_| ()), "action"),
             (self.entities[0].map(|_| ()), "principal"),
@@ -589,6 +629,35 @@ impl<'e> RequestBuilder<'e> {
     }
 }
 
+impl RequestBuilder<'_> {
+    /// The action's index when the request is complete and valid: no error
+    /// so far, the action applies to both entities' types, and every
+    /// required attribute was given. Otherwise the general check reports why.
+    fn complete(&self) -> Option<u32> {
+        if !self.scratch.errors.is_empty() {
+            return None;
+        }
+        let schema = &self.evaluator.shared.schema;
+        let (action, principal, resource) = (self.action?, self.entities[0]?, self.entities[1]?);
+        let applies = schema.manifest.schema.actions.get(action as usize)?;
+        if !applies.principals.contains(&principal) || !applies.resources.contains(&resource) {
+            return None;
+        }
+        let given = |fields: &Fields, set: &[Set]| {
+            let state = |flag: u32| set.get(flag as usize).copied().unwrap_or(Set::No);
+            fields
+                .required
+                .iter()
+                .all(|&(flag, record)| record.is_some_and(|r| state(r) != Set::Parts) || state(flag) != Set::No)
+        };
+        let [p, r, c] = &self.scratch.set;
+        (given(schema.entity_fields.get(principal as usize)?, p)
+            && given(schema.entity_fields.get(resource as usize)?, r)
+            && given(&schema.context, c))
+        .then_some(action)
+    }
+}
+
 /// Reports the required fields of `fields` (flags from `first`) not set,
 /// and those of the records set field by field.
 fn required(encoder: &mut Encoder<'_, '_>, fields: &Fields, set: &[Set], first: usize, path: &Path<'_>) {
@@ -629,6 +698,11 @@ fn set_field<'a>(
     let at = Path::Field(path, &field.name);
     let state = set.get_mut(flag as usize);
     if below.is_empty() {
+        // The last value set wins: clear what an earlier one left.
+        let slot = base + field.offset as usize;
+        if let Some(old) = encoder.buf.get_mut(slot..slot + field.ty.size() as usize) {
+            old.fill(0);
+        }
         let valid = write(encoder, base, field, &at);
         encoder.present(base, field, valid);
         // Marked set even when invalid: its error is reported already.

@@ -133,6 +133,21 @@ pub(crate) fn write_string(schema: &Schema, buf: &mut Vec<u8>, at: usize, text: 
     put_i32(buf, at + 8, text.len() as i32);
 }
 
+/// Reserves `count` elements of `size` bytes, 8-byte aligned, at the end of
+/// `buf` and writes the set slot at `at`: where they start and how many.
+/// Returns where the elements go. An empty set is offset 0, count 0.
+pub(crate) fn reserve_set(buf: &mut Vec<u8>, at: usize, count: usize, size: usize) -> usize {
+    if count == 0 {
+        put(buf, at, &[0; 8]);
+        return 0;
+    }
+    let start = align8(buf.len());
+    buf.resize(start + count * size, 0);
+    put_i32(buf, at, start as i32);
+    put_i32(buf, at + 4, count as i32);
+    start
+}
+
 fn align8(n: usize) -> usize {
     n.div_ceil(8) * 8
 }
@@ -454,14 +469,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
     /// variable part and writes the set slot at `at`. Returns where the
     /// elements go. An empty set is offset 0, count 0.
     fn set_array(&mut self, at: usize, count: usize, size: usize) -> usize {
-        if count == 0 {
-            return 0;
-        }
-        let start = align8(self.buf.len());
-        self.buf.resize(start + count * size, 0);
-        put_i32(self.buf, at, start as i32);
-        put_i32(self.buf, at + 4, count as i32);
-        start
+        reserve_set(self.buf, at, count, size)
     }
 
     /// A JSON string, or a `wrong_type` error.

@@ -50,6 +50,10 @@ pub(crate) struct Fields {
     /// The flags of every field, records' fields included (see
     /// [`Field::flags`]).
     pub(crate) flags: u32,
+    /// The flag of every required field, records' fields included, with
+    /// the flag of the record it is in (required only when that record is
+    /// given field by field).
+    pub(crate) required: Vec<(u32, Option<u32>)>,
 }
 
 /// One field of a container.
@@ -89,13 +93,30 @@ impl Fields {
             .collect();
         let names = Names::new(fields.iter().enumerate().map(|(i, f)| (&*f.name, i as u32)));
         let flags = fields.iter().map(|f| f.flags).sum();
-        Fields { fields, names, flags }
+        let mut required = Vec::new();
+        required_flags(&fields, 0, None, &mut required);
+        Fields { fields, names, flags, required }
     }
 
     /// The position of the field called `name`.
     #[inline]
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
         self.names.get(name).map(|i| i as usize)
+    }
+}
+
+/// Lists the required fields of `fields` (whose flags start at `first`),
+/// depth first, with the flag of the record they are in.
+fn required_flags(fields: &[Field], first: u32, record: Option<u32>, out: &mut Vec<(u32, Option<u32>)>) {
+    let mut flag = first;
+    for field in fields {
+        if field.present_offset.is_none() {
+            out.push((flag, record));
+        }
+        if let Some(inner) = &field.record {
+            required_flags(&inner.fields, flag + 1, Some(flag), out);
+        }
+        flag += field.flags;
     }
 }
 

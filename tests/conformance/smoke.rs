@@ -60,3 +60,72 @@ fn interpreter_and_module_agree_on_the_sketch() {
     }
     assert!(allows > 0 && allows < cases.len(), "the cases exercise both outcomes ({allows} allows)");
 }
+
+/// A request builder reused for another request, or told twice, keeps only
+/// the last word: a replaced principal takes its optional attributes with
+/// it, and a value set again replaces the earlier one (sets included).
+#[test]
+fn a_request_builder_keeps_only_the_last_word() {
+    const SOURCE: &str = r#"package builder.last
+entity User { nick: String?, tags: Set<String> }
+entity Doc {}
+action read { principal: User, resource: Doc }
+
+@id("NICK") permit (principal, action == read, resource)
+  when principal has nick;
+
+@id("TAGGED") permit (principal, action == read, resource)
+  when principal.tags.contains("x");
+"#;
+    let runtime = Runtime::new().expect("runtime");
+    let compiled = compile_both(&runtime, vec![("last.ward".into(), SOURCE.into())]);
+    let module = &compiled.module;
+    let user = module.entity_type("User").expect("User");
+    let doc = module.entity_type("Doc").expect("Doc");
+    let read = module.action("read").expect("read");
+    let nick = module.principal_attribute(user, "nick").expect("nick");
+    let tags = module.principal_attribute(user, "tags").expect("tags");
+    let mut evaluator = module.evaluator().expect("evaluator");
+    let rules = |evaluator: &mut ward_runtime::Evaluator, f: &dyn Fn(&mut ward_runtime::RequestBuilder<'_>)| {
+        let mut b = evaluator.request();
+        b.action(read).resource(doc, "d", &[]);
+        f(&mut b);
+        let decision = b.evaluate().into_decision();
+        assert!(decision.errors.is_empty(), "{decision:?}");
+        decision.rules
+    };
+    assert_eq!(
+        rules(&mut evaluator, &|b| {
+            b.principal(user, "a", &[]).set_str(&nick, "n").set_strs(&tags, &["x", "y", "x"]);
+        }),
+        ["NICK", "TAGGED"]
+    );
+    // The second principal has neither the first one's nick nor its tags.
+    assert!(
+        rules(&mut evaluator, &|b| {
+            b.principal(user, "a", &[]).set_str(&nick, "n").set_strs(&tags, &["x"]);
+            b.principal(user, "b", &[]).set_strs(&tags, &[]);
+        })
+        .is_empty()
+    );
+    // Tags set again: only the last set counts, the empty one too.
+    assert!(
+        rules(&mut evaluator, &|b| {
+            b.principal(user, "a", &[]).set_strs(&tags, &["x"]).set_strs(&tags, &[]);
+        })
+        .is_empty()
+    );
+    assert_eq!(
+        rules(&mut evaluator, &|b| {
+            b.principal(user, "a", &[]).set_json(&tags, &json!(["y"])).set_strs(&tags, &["x"]);
+        }),
+        ["TAGGED"]
+    );
+    // Nothing of the last request leaks into the next.
+    assert!(
+        rules(&mut evaluator, &|b| {
+            b.principal(user, "c", &[]).set_strs(&tags, &["z"]);
+        })
+        .is_empty()
+    );
+}
