@@ -57,6 +57,8 @@ pub struct EntityTypeHandle {
 
 /// The size of a string slot (id, offset, length).
 const STRING_SIZE: usize = 12;
+/// The size of an ancestor (type, then id) in an entity's ancestor set.
+const ANCESTOR_SIZE: usize = 16;
 
 /// The roles whose attributes a builder sets, by position.
 const ROLES: [&str; 3] = ["principal", "resource", "context"];
@@ -343,10 +345,28 @@ impl<'e> RequestBuilder<'e> {
                 block.fill(0);
             }
         }
-        if ancestors.is_empty() {
-            let buf = &mut self.evaluator.buf;
+        // Ancestors of types the entity's type may be in are written here,
+        // sorted by type and id and distinct as the ABI orders them; any
+        // other goes the general way, which reports it.
+        let info = layout.entity_types.get(ty.index as usize);
+        if ancestors.iter().all(|(a, _)| info.is_some_and(|info| info.ancestor_types.contains(&a.index))) {
+            let evaluator = &mut *self.evaluator;
+            let schema = &evaluator.shared.schema;
+            let buf = &mut evaluator.buf;
             put_i32(buf, base, ty.index as i32);
             write_string(schema, buf, base + 4, id); // the id slot follows the type
+            let order = &mut evaluator.scratch.order;
+            order.clear();
+            order.extend(ancestors.iter().enumerate().map(|(i, (a, _))| (i64::from(a.index), i as u32)));
+            let id = |i: u32| ancestors.get(i as usize).map_or("", |a| a.1);
+            order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1))));
+            order.dedup_by(|a, b| a.0 == b.0 && id(a.1) == id(b.1));
+            let start = reserve_set(buf, base + 16, order.len(), ANCESTOR_SIZE);
+            for (k, &(t, i)) in order.iter().enumerate() {
+                let slot = start + ANCESTOR_SIZE * k;
+                put_i32(buf, slot, t as i32);
+                write_string(schema, buf, slot + 4, id(i));
+            }
             return self;
         }
         self.encode(|encoder| {
