@@ -221,7 +221,7 @@ pub(crate) enum Set {
 /// What a builder keeps between requests.
 #[derive(Debug, Default)]
 pub(crate) struct BuilderScratch {
-    /// Per role, which fields were set (see [`AttributeHandle::flag`]).
+    /// Per role, which fields were set (numbered as `Field::flags` counts them).
     set: [Vec<Set>; 3],
     errors: Vec<DecisionError>,
 }
