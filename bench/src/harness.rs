@@ -1,7 +1,8 @@
 //! The timing harness the report uses: rounds interleaved across every
-//! engine (so that a busy phase of a shared machine slows all of them
-//! alike), each call timed on its own for the median and p99, and batches
-//! of consecutive calls for an amortized figure without clock overhead.
+//! engine and, in the report, across every rule count (so that a busy
+//! phase of a shared machine slows all of them alike), each call timed on
+//! its own for the median and p99, and batches of consecutive calls for an
+//! amortized figure without clock overhead.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -116,31 +117,59 @@ fn run_round<S>(state: &mut S, case: Case<S>, requests: usize, budget: &Budget, 
     acc.singles.extend(round);
 }
 
-/// Measures every case, `budget.rounds` rounds, the cases interleaved
-/// within each round. Cases cycle over `requests` request indices.
-pub fn measure<S>(state: &mut S, cases: &[Case<S>], requests: usize, budget: &Budget) -> Vec<Stats> {
-    let mut accs: Vec<Acc> = cases.iter().map(|_| Acc::default()).collect();
-    for _ in 0..budget.rounds {
-        for (case, acc) in cases.iter().zip(accs.iter_mut()) {
+/// Samples of several cases gathered over rounds, which the caller may
+/// interleave with other measurements (the report interleaves the rounds
+/// of every rule count, so that a slow phase of the machine touches every
+/// row alike rather than one).
+#[derive(Debug)]
+pub struct Rounds {
+    accs: Vec<Acc>,
+}
+
+impl Rounds {
+    /// No samples yet, for `cases` cases.
+    pub fn new(cases: usize) -> Rounds {
+        Rounds { accs: (0..cases).map(|_| Acc::default()).collect() }
+    }
+
+    /// One round of every case, in order. Cases cycle over `requests`
+    /// request indices.
+    pub fn round<S>(&mut self, state: &mut S, cases: &[Case<S>], requests: usize, budget: &Budget) {
+        for (case, acc) in cases.iter().zip(self.accs.iter_mut()) {
             run_round(state, *case, requests, budget, acc);
         }
     }
-    accs.into_iter()
-        .map(|acc| {
-            let samples = acc.singles.len();
-            let mean = acc.singles.iter().sum::<f64>() / samples.max(1) as f64;
-            let singles = sorted(acc.singles);
-            let batches = sorted(acc.batches);
-            Stats {
-                median: quantile(&singles, 0.5),
-                p99: quantile(&singles, 0.99),
-                mean,
-                amortized: quantile(&batches, 0.5),
-                round_medians: acc.round_medians,
-                samples,
-            }
-        })
-        .collect()
+
+    /// The statistics of each case over every round.
+    pub fn finish(self) -> Vec<Stats> {
+        self.accs
+            .into_iter()
+            .map(|acc| {
+                let samples = acc.singles.len();
+                let mean = acc.singles.iter().sum::<f64>() / samples.max(1) as f64;
+                let singles = sorted(acc.singles);
+                let batches = sorted(acc.batches);
+                Stats {
+                    median: quantile(&singles, 0.5),
+                    p99: quantile(&singles, 0.99),
+                    mean,
+                    amortized: quantile(&batches, 0.5),
+                    round_medians: acc.round_medians,
+                    samples,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Measures every case, `budget.rounds` rounds, the cases interleaved
+/// within each round. Cases cycle over `requests` request indices.
+pub fn measure<S>(state: &mut S, cases: &[Case<S>], requests: usize, budget: &Budget) -> Vec<Stats> {
+    let mut rounds = Rounds::new(cases.len());
+    for _ in 0..budget.rounds {
+        rounds.round(state, cases, requests, budget);
+    }
+    rounds.finish()
 }
 
 /// A one-shot operation's timings.

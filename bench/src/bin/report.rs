@@ -309,6 +309,19 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
+/// Checks that every engine and path agrees with the reference on every
+/// request; nothing is timed otherwise.
+fn suite_agreement(n: usize, suite: &mut Suite) -> Result<Agreement, String> {
+    let agreement = suite.check_agreement();
+    if agreement.mismatches.is_empty() {
+        return Ok(agreement);
+    }
+    for m in agreement.mismatches.iter().take(20) {
+        eprintln!("{m}");
+    }
+    Err(format!("N = {n}: the engines disagree on {} decisions; nothing is timed", agreement.mismatches.len()))
+}
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("report: {e}");
@@ -323,20 +336,15 @@ fn run() -> Result<(), String> {
     let runtime = Runtime::new().map_err(|e| e.to_string())?;
     let overhead = harness::clock_overhead();
     eprintln!("clock overhead per timed call: {overhead:.1} ns");
-    let mut rows = Vec::new();
+    // Every engine is built and checked, and its one-shot figures taken,
+    // for every rule count first; then the latency rounds go over every rule
+    // count in turn, so that a slow phase of the machine spreads over all of
+    // them instead of falling on one.
+    let mut prepared = Vec::new();
     for &n in &o.ns {
         eprintln!("N = {n}: building the engines");
         let mut suite = Suite::new(&runtime, n)?;
-        let agreement = suite.check_agreement();
-        if !agreement.mismatches.is_empty() {
-            for m in agreement.mismatches.iter().take(20) {
-                eprintln!("{m}");
-            }
-            return Err(format!(
-                "N = {n}: the engines disagree on {} decisions; nothing is timed",
-                agreement.mismatches.len()
-            ));
-        }
+        let agreement = suite_agreement(n, &mut suite)?;
         eprintln!(
             "N = {n}: all {} paths agree on {} requests ({} allow, {} deny); compile and load times",
             agreement.paths.len(),
@@ -345,16 +353,26 @@ fn run() -> Result<(), String> {
             agreement.deny
         );
         let setup = setup_figures(&runtime, &suite, o.quick)?;
-        eprintln!("N = {n}: decision latency");
-        // The RVM cannot compile every policy: its paths are then left out.
-        let skip = |key: &str| suite.rego.vm.is_none() && key.starts_with("rego-rvm");
-        let keep: Vec<bool> = PATHS.iter().map(|(k, _, _)| !skip(k)).collect();
         if let Some(e) = &suite.rego.vm_error {
             eprintln!("N = {n}: no regorus RVM: {e}");
         }
+        // The RVM cannot compile every policy: its paths are then left out.
+        let keep: Vec<bool> =
+            PATHS.iter().map(|(k, _, _)| !(suite.rego.vm.is_none() && k.starts_with("rego-rvm"))).collect();
         let cases: Vec<Case<Suite>> = PATHS.iter().zip(&keep).filter(|(_, k)| **k).map(|((_, _, c), _)| *c).collect();
-        let requests = suite.requests.len();
-        let mut measured = harness::measure(&mut suite, &cases, requests, &o.budget).into_iter();
+        let rounds = harness::Rounds::new(cases.len());
+        prepared.push((suite, agreement, setup, keep, cases, rounds));
+    }
+    for round in 0..o.budget.rounds {
+        for (suite, _, _, _, cases, rounds) in &mut prepared {
+            eprintln!("N = {}: decision latency, round {} of {}", suite.n, round + 1, o.budget.rounds);
+            let requests = suite.requests.len();
+            rounds.round(suite, cases, requests, &o.budget);
+        }
+    }
+    let mut rows = Vec::new();
+    for (suite, agreement, setup, keep, _, rounds) in prepared {
+        let mut measured = rounds.finish().into_iter();
         let stats: Vec<Stats> = keep
             .iter()
             .map(|k| {
@@ -365,7 +383,7 @@ fn run() -> Result<(), String> {
                 }
             })
             .collect();
-        let rvm_error = suite.rego.vm_error.clone();
+        eprintln!("N = {}:", suite.n);
         for ((key, _, _), st) in PATHS.iter().zip(&stats) {
             eprintln!(
                 "  {key:18} p50 {:>10}  p99 {:>10}  amortized {:>10}",
@@ -374,7 +392,8 @@ fn run() -> Result<(), String> {
                 fmt_ns(st.amortized)
             );
         }
-        rows.push(Row { n, setup, stats, agreement, rvm_error });
+        let rvm_error = suite.rego.vm_error.clone();
+        rows.push(Row { n: suite.n, setup, stats, agreement, rvm_error });
     }
     let load_end = loadavg();
     let elapsed = started.elapsed();
@@ -451,7 +470,7 @@ fn render(rows: &[Row], meta: &Meta) -> String {
          equivalent policies generated for each at every rule count N. Every figure below \
          comes from one run of the committed benchmark; on a shared machine absolute times \
          drift, so compare engines through the **ratios**, measured in the same run with \
-         rounds interleaved across engines.\n\n\
+         rounds interleaved across engines and rule counts (every engine and N gets one round before any gets the next).\n\n\
          Reproduce (from the repository root):\n\n\
          ```sh\ncargo run --release -p ward-bench --bin report\n```\n\n\
          It rewrites this file, `bench/latency.svg` and `bench/results.json`. \
@@ -477,7 +496,7 @@ fn render(rows: &[Row], meta: &Meta) -> String {
         "| build | release profile of the workspace (opt-level 3, no LTO) |\n\
          | run time | {:.0} s |\n\
          | clock overhead per timed call (median of `Instant::now()` pairs) | {:.0} ns |\n\
-         | rounds | {} per measurement, interleaved across engines; per round: warm-up {} ms, single calls {} ms (at least {}), batches of {} calls {} ms |\n",
+         | rounds | {} per measurement, interleaved across engines and rule counts; per round: warm-up {} ms, single calls {} ms (at least {}), batches of {} calls {} ms |\n",
         meta.elapsed.as_secs_f64(),
         meta.overhead,
         meta.budget.rounds,
