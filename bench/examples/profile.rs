@@ -59,18 +59,6 @@ fn main() {
     let requests = &requests[..distinct];
     let encoded = &encoded[..distinct];
     let mut evaluator = ward.module.evaluator().expect("evaluator");
-    if path == "check-built" {
-        for i in 0..requests.len() {
-            let a = engines::ward_build(&mut evaluator, &handles, &gateway[i]).into_decision();
-            let b = evaluator.decide(&requests[i]);
-            if a != b {
-                println!("{i}: built {a:?}\n   request {b:?}");
-                return;
-            }
-        }
-        println!("all agree");
-        return;
-    }
     let deadline = Instant::now() + Duration::from_secs_f64(seconds.min(1e6));
     let mut calls = 0u64;
     let start = Instant::now();
@@ -93,6 +81,3 @@ fn main() {
     let per = start.elapsed().as_nanos() as f64 / calls as f64;
     println!("N={n} {path}: {per:.0} ns per call over {calls} calls");
 }
-
-#[allow(dead_code)]
-fn debug_built() {}

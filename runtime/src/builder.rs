@@ -20,7 +20,7 @@ use ward_types::manifest::TypeLayout;
 use ward_types::{Decision, DecisionError, ErrorKind};
 
 use crate::answer::Verdict;
-use crate::encode::{Encoder, Leaf, Path, put, put_i32, reserve_set, write_string};
+use crate::encode::{Encoder, Leaf, Path, put, put_i32, write_ancestors, write_set, write_string};
 use crate::module::{DecisionModule, Evaluator};
 use crate::schema::{Field, Fields};
 
@@ -54,11 +54,6 @@ pub struct EntityTypeHandle {
     module: u64,
     index: u32,
 }
-
-/// The size of a string slot (id, offset, length).
-const STRING_SIZE: usize = 12;
-/// The size of an ancestor (type, then id) in an entity's ancestor set.
-const ANCESTOR_SIZE: usize = 16;
 
 /// The roles whose attributes a builder sets, by position.
 const ROLES: [&str; 3] = ["principal", "resource", "context"];
@@ -358,15 +353,7 @@ impl<'e> RequestBuilder<'e> {
             let order = &mut evaluator.scratch.order;
             order.clear();
             order.extend(ancestors.iter().enumerate().map(|(i, (a, _))| (i64::from(a.index), i as u32)));
-            let id = |i: u32| ancestors.get(i as usize).map_or("", |a| a.1);
-            order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1))));
-            order.dedup_by(|a, b| a.0 == b.0 && id(a.1) == id(b.1));
-            let start = reserve_set(buf, base + 16, order.len(), ANCESTOR_SIZE);
-            for (k, &(t, i)) in order.iter().enumerate() {
-                let slot = start + ANCESTOR_SIZE * k;
-                put_i32(buf, slot, t as i32);
-                write_string(schema, buf, slot + 4, id(i));
-            }
+            write_ancestors(schema, buf, base, order, |i| ancestors.get(i as usize).map_or("", |a| a.1));
             return self;
         }
         self.encode(|encoder| {
@@ -547,19 +534,13 @@ impl<'e> RequestBuilder<'e> {
     /// the names of enum or level values).
     pub fn set_strs(&mut self, attribute: &AttributeHandle, values: &[&str]) -> &mut Self {
         if attribute.kind == Kind::StringSet && self.ready(attribute) {
-            // Sorted by their bytes and distinct, as the ABI orders sets of strings.
             let evaluator = &mut *self.evaluator;
             let order = &mut evaluator.scratch.order;
             order.clear();
             order.extend((0..values.len()).map(|i| (0, i as u32)));
             let text = |i: u32| values.get(i as usize).copied().unwrap_or("");
-            order.sort_unstable_by(|a, b| text(a.1).cmp(text(b.1)));
-            order.dedup_by(|a, b| text(a.1) == text(b.1));
-            let buf = &mut evaluator.buf;
-            let start = reserve_set(buf, attribute.slot as usize, order.len(), STRING_SIZE);
-            for (k, &(_, i)) in order.iter().enumerate() {
-                write_string(&evaluator.shared.schema, buf, start + STRING_SIZE * k, text(i));
-            }
+            let (schema, buf) = (&evaluator.shared.schema, &mut evaluator.buf);
+            write_set(schema, buf, attribute.slot as usize, &TypeLayout::String, order, text);
             self.given(attribute);
             return self;
         }

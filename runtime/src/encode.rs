@@ -133,6 +133,27 @@ pub(crate) fn write_string(schema: &Schema, buf: &mut Vec<u8>, at: usize, text: 
     put_i32(buf, at + 8, text.len() as i32);
 }
 
+/// Writes the ancestors of the entity block at `base`: `order` holds each
+/// one's type index and position (ids given by `id`), and is sorted by type
+/// and id and made distinct, as the ABI orders them.
+pub(crate) fn write_ancestors<'a>(
+    schema: &Schema,
+    buf: &mut Vec<u8>,
+    base: usize,
+    order: &mut Vec<(i64, u32)>,
+    id: impl Fn(u32) -> &'a str,
+) {
+    const ANCESTORS: usize = 16;
+    const SIZE: usize = 16;
+    sort_distinct(order, |a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1))));
+    let start = reserve_set(buf, base + ANCESTORS, order.len(), SIZE);
+    for (k, &(t, i)) in order.iter().enumerate() {
+        let slot = start + SIZE * k;
+        put_i32(buf, slot, t as i32);
+        write_string(schema, buf, slot + 4, id(i));
+    }
+}
+
 /// Reserves `count` elements of `size` bytes, 8-byte aligned, at the end of
 /// `buf` and writes the set slot at `at`: where they start and how many.
 /// Returns where the elements go. An empty set is offset 0, count 0.
@@ -336,14 +357,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
             order.push((i64::from(a), i as u32));
         }
         if ok {
-            let id = |i: u32| ancestor(i as usize).1;
-            sort_distinct(&mut order, |a, b| a.0.cmp(&b.0).then_with(|| id(a.1).cmp(id(b.1))));
-            let start = self.set_array(base + 16, order.len(), 16);
-            for (k, &(t, i)) in order.iter().enumerate() {
-                let slot = start + 16 * k;
-                put_i32(self.buf, slot, t as i32);
-                self.string(slot + 4, id(i));
-            }
+            write_ancestors(schema, self.buf, base, &mut order, |i| ancestor(i as usize).1);
         }
         self.order = order;
     }
@@ -463,13 +477,6 @@ impl<'s, 'b> Encoder<'s, 'b> {
     #[inline]
     pub(crate) fn string(&mut self, at: usize, text: &str) {
         write_string(self.schema, self.buf, at, text);
-    }
-
-    /// Reserves `count` elements of `size` bytes, 8-byte aligned, in the
-    /// variable part and writes the set slot at `at`. Returns where the
-    /// elements go. An empty set is offset 0, count 0.
-    fn set_array(&mut self, at: usize, count: usize, size: usize) -> usize {
-        reserve_set(self.buf, at, count, size)
     }
 
     /// A JSON string, or a `wrong_type` error.
@@ -709,25 +716,39 @@ impl<'s, 'b> Encoder<'s, 'b> {
         order: &mut Vec<(i64, u32)>,
         text: impl Fn(u32) -> &'t str,
     ) {
-        match element {
-            TypeLayout::String | TypeLayout::Entity { .. } => {
-                sort_distinct(order, |a, b| a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1))));
-            }
-            _ => sort_distinct(order, |a, b| a.0.cmp(&b.0)),
+        write_set(self.schema, self.buf, at, element, order, text);
+    }
+}
+
+/// Sorts the valid elements of a set of `element`s (key and position, the
+/// text of each given by `text`), drops duplicates and writes them, with the
+/// set's slot at `at`.
+pub(crate) fn write_set<'t>(
+    schema: &Schema,
+    buf: &mut Vec<u8>,
+    at: usize,
+    element: &TypeLayout,
+    order: &mut Vec<(i64, u32)>,
+    text: impl Fn(u32) -> &'t str,
+) {
+    match element {
+        TypeLayout::String | TypeLayout::Entity { .. } => {
+            sort_distinct(order, |a, b| a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1))));
         }
-        let size = element.size() as usize;
-        let start = self.set_array(at, order.len(), size);
-        for (k, &(key, i)) in order.iter().enumerate() {
-            let slot = start + size * k;
-            match element {
-                TypeLayout::String => self.string(slot, text(i)),
-                TypeLayout::Entity { .. } => {
-                    put_i32(self.buf, slot, key as i32);
-                    self.string(slot + 4, text(i));
-                }
-                TypeLayout::Enum { .. } => put_i32(self.buf, slot, key as i32),
-                _ => put(self.buf, slot, &key.to_le_bytes()),
+        _ => sort_distinct(order, |a, b| a.0.cmp(&b.0)),
+    }
+    let size = element.size() as usize;
+    let start = reserve_set(buf, at, order.len(), size);
+    for (k, &(key, i)) in order.iter().enumerate() {
+        let slot = start + size * k;
+        match element {
+            TypeLayout::String => write_string(schema, buf, slot, text(i)),
+            TypeLayout::Entity { .. } => {
+                put_i32(buf, slot, key as i32);
+                write_string(schema, buf, slot + 4, text(i));
             }
+            TypeLayout::Enum { .. } => put_i32(buf, slot, key as i32),
+            _ => put(buf, slot, &key.to_le_bytes()),
         }
     }
 }
