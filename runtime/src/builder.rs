@@ -335,10 +335,10 @@ impl<'e> RequestBuilder<'e> {
         set.resize(fields, Set::No);
         // A second entity for the role replaces the first, attributes and all.
         let end = if role == 0 { layout.resource_offset } else { layout.context_offset } as usize;
-        if self.entities[role].replace(ty.index).is_some() {
-            if let Some(block) = self.evaluator.buf.get_mut(base..end) {
-                block.fill(0);
-            }
+        if self.entities[role].replace(ty.index).is_some()
+            && let Some(block) = self.evaluator.buf.get_mut(base..end)
+        {
+            block.fill(0);
         }
         // Ancestors of types the entity's type may be in are written here,
         // sorted by type and id and distinct as the ABI orders them; any
@@ -399,7 +399,8 @@ impl<'e> RequestBuilder<'e> {
     }
 
     /// Sets one attribute: `write` validates the value and writes it into
-    /// its field (given the container's offset); whether it was valid.
+    /// its field (given the container's offset); whether it was valid. An
+    /// invalid value still counts as given: its error is reported already.
     fn set_with(
         &mut self,
         attribute: &AttributeHandle,
@@ -409,8 +410,7 @@ impl<'e> RequestBuilder<'e> {
             return self;
         };
         let entities = self.entities;
-        let mut set = std::mem::take(&mut self.scratch.set[role]);
-        self.encode(|encoder| {
+        let valid = self.encode(|encoder| {
             let schema = encoder.schema;
             let layout = &schema.manifest.schema;
             let (base, fields) = match role {
@@ -418,12 +418,15 @@ impl<'e> RequestBuilder<'e> {
                 1 => (layout.resource_offset, entities[1].and_then(|t| schema.entity_fields.get(t as usize))),
                 _ => (layout.context_offset, Some(&schema.context)),
             };
-            if let Some(fields) = fields {
-                let steps = (&attribute.path[..], &attribute.flags[..]);
-                set_field(encoder, fields, base as usize, steps, &mut set, &Path::Root(ROLES[role]), write);
-            }
+            fields.is_some_and(|fields| {
+                write_field(encoder, fields, base as usize, &attribute.path, &Path::Root(ROLES[role]), write)
+            })
         });
-        self.scratch.set[role] = set;
+        if valid {
+            self.given(attribute);
+        } else {
+            self.mark(attribute);
+        }
         self
     }
 
@@ -438,14 +441,9 @@ impl<'e> RequestBuilder<'e> {
             }
     }
 
-    /// Records a valid value written by a fast path: the attribute as
-    /// given, its presence flag and those of the records around it.
-    #[inline]
-    fn given(&mut self, attribute: &AttributeHandle) {
-        let buf = &mut self.evaluator.buf;
-        for &present in attribute.enclosing.iter().chain(&attribute.present) {
-            put_i32(buf, present as usize, 1);
-        }
+    /// Records `attribute` as given: set whole, and the records around it
+    /// given in part (so that their required fields are checked).
+    fn mark(&mut self, attribute: &AttributeHandle) {
         let Some(set) = self.scratch.set.get_mut(usize::from(attribute.role)) else {
             return;
         };
@@ -459,6 +457,17 @@ impl<'e> RequestBuilder<'e> {
                 *state = Set::Whole;
             }
         }
+    }
+
+    /// Records a valid value as written: [`Self::mark`], and its presence
+    /// flag and those of the records around it raised.
+    #[inline]
+    fn given(&mut self, attribute: &AttributeHandle) {
+        let buf = &mut self.evaluator.buf;
+        for &present in attribute.enclosing.iter().chain(&attribute.present) {
+            put_i32(buf, present as usize, 1);
+        }
+        self.mark(attribute);
     }
 
     /// Sets a boolean attribute.
@@ -548,22 +557,9 @@ impl<'e> RequestBuilder<'e> {
             let TypeLayout::Set { element } = &field.ty else {
                 return encoder.wrong_type(&field.ty, path);
             };
-            let mut order = std::mem::take(&mut encoder.order);
-            order.clear();
-            let mut ok = true;
-            for (i, value) in values.iter().enumerate() {
-                match encoder.element_key(element, Leaf::Str(value), None, &Path::Index(path, i)) {
-                    Some(key) => order.push((key, i as u32)),
-                    None => ok = false,
-                }
-            }
-            if ok {
-                encoder.write_set(base + field.offset as usize, element, &mut order, |i| {
-                    values.get(i as usize).copied().unwrap_or("")
-                });
-            }
-            encoder.order = order;
-            ok
+            let text = |i: u32| values.get(i as usize).copied().unwrap_or("");
+            let item = |i: usize| (Leaf::Str(text(i as u32)), None);
+            encoder.elements(base + field.offset as usize, element, values.len(), path, item, text)
         })
     }
 
@@ -583,13 +579,9 @@ impl<'e> RequestBuilder<'e> {
             evaluator.builder = self.scratch;
             return evaluator.evaluate_built();
         }
-        let missing: [(Option<()>, &str); 3] = [
-            (self.action.map(|_| ()), "action"),
-            (self.entities[0].map(|_| ()), "principal"),
-            (self.entities[1].map(|_| ()), "resource"),
-        ];
-        for (given, name) in missing {
-            if given.is_none() {
+        let given = [self.action.is_some(), self.entities[0].is_some(), self.entities[1].is_some()];
+        for (given, name) in given.into_iter().zip(["action", "principal", "resource"]) {
+            if !given {
                 self.misuse(Some(name.into()), format!("the request has no {name}"));
             }
         }
@@ -628,9 +620,7 @@ impl<'e> RequestBuilder<'e> {
             evaluator.verdict(Err(Decision::fail_closed(errors)))
         }
     }
-}
 
-impl RequestBuilder<'_> {
     /// The action's index when the request is complete and valid: no error
     /// so far, the action applies to both entities' types, and every
     /// required attribute was given. Otherwise the general check reports why.
@@ -678,46 +668,29 @@ fn required(encoder: &mut Encoder<'_, '_>, fields: &Fields, set: &[Set], first: 
     }
 }
 
-/// Walks down an attribute's path (positions and flags) from `fields` at
-/// `base`, raising each enclosing optional record's presence flag and
-/// marking it set in part, then writes the value with `write`.
-fn set_field<'a>(
+/// Walks down an attribute's path (field positions) from `fields` at
+/// `base`, then clears the field's slot (the last value set wins) and writes
+/// the value with `write`; whether it was valid.
+fn write_field<'a>(
     encoder: &mut Encoder<'a, '_>,
     fields: &'a Fields,
     base: usize,
-    (positions, flags): (&[u32], &[u32]),
-    set: &mut [Set],
+    positions: &[u32],
     path: &Path<'_>,
     write: impl for<'s, 'b> FnOnce(&mut Encoder<'s, 'b>, usize, &'s Field, &Path<'_>) -> bool,
-) {
-    let (Some((&i, below)), Some((&flag, flags_below))) = (positions.split_first(), flags.split_first()) else {
-        return;
-    };
-    let Some(field) = fields.fields.get(i as usize) else {
-        return;
+) -> bool {
+    let Some((field, below)) =
+        positions.split_first().and_then(|(&i, below)| Some((fields.fields.get(i as usize)?, below)))
+    else {
+        return false;
     };
     let at = Path::Field(path, &field.name);
-    let state = set.get_mut(flag as usize);
-    if below.is_empty() {
-        // The last value set wins: clear what an earlier one left.
-        let slot = base + field.offset as usize;
-        if let Some(old) = encoder.buf.get_mut(slot..slot + field.ty.size() as usize) {
-            old.fill(0);
-        }
-        let valid = write(encoder, base, field, &at);
-        encoder.present(base, field, valid);
-        // Marked set even when invalid: its error is reported already.
-        if let Some(state) = state {
-            *state = Set::Whole;
-        }
-        return;
+    if let Some(record) = field.record.as_ref().filter(|_| !below.is_empty()) {
+        return write_field(encoder, record, base + field.offset as usize, below, &at, write);
     }
-    let Some(record) = &field.record else {
-        return;
-    };
-    encoder.present(base, field, true);
-    if let Some(state) = state.filter(|s| **s == Set::No) {
-        *state = Set::Parts;
+    let slot = base + field.offset as usize;
+    if let Some(old) = encoder.buf.get_mut(slot..slot + field.ty.size() as usize) {
+        old.fill(0);
     }
-    set_field(encoder, record, base + field.offset as usize, (below, flags_below), set, &at, write);
+    write(encoder, base, field, &at)
 }

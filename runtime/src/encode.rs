@@ -680,43 +680,51 @@ impl<'s, 'b> Encoder<'s, 'b> {
 
     /// A set from a JSON array: elements validated, then written sorted and distinct.
     fn set(&mut self, at: usize, element: &TypeLayout, items: &[Value], path: &Path<'_>) -> bool {
+        let entity = matches!(element, TypeLayout::Entity { .. });
+        let item = |i: usize| {
+            let item = items.get(i).unwrap_or(&Value::Null);
+            let parts = match item {
+                Value::Object(o) if entity => object_ref(o),
+                _ => None,
+            };
+            (Leaf::of(item), parts)
+        };
+        let text = |i: u32| -> &str {
+            let item = items.get(i as usize);
+            let item = if entity { item.and_then(|v| v.get("id")) } else { item };
+            item.and_then(Value::as_str).unwrap_or("")
+        };
+        self.elements(at, element, items.len(), path, item, text)
+    }
+
+    /// A set of `count` elements, each given by `item` as a leaf value and,
+    /// for entity elements, as an entity reference, and by `text` as the
+    /// text it is sorted and written by: validated, then written sorted and
+    /// distinct; whether every element was valid.
+    pub(crate) fn elements<'v>(
+        &mut self,
+        at: usize,
+        element: &TypeLayout,
+        count: usize,
+        path: &Path<'_>,
+        item: impl Fn(usize) -> (Leaf<'v>, Option<(&'v str, &'v str)>),
+        text: impl Fn(u32) -> &'v str,
+    ) -> bool {
         let mut order = std::mem::take(&mut self.order);
         order.clear();
         let mut ok = true;
-        for (i, item) in items.iter().enumerate() {
-            let at = Path::Index(path, i);
-            let parts = match (element, item) {
-                (TypeLayout::Entity { .. }, Value::Object(o)) => object_ref(o),
-                _ => None,
-            };
-            match self.element_key(element, Leaf::of(item), parts, &at) {
+        for i in 0..count {
+            let (value, parts) = item(i);
+            match self.element_key(element, value, parts, &Path::Index(path, i)) {
                 Some(key) => order.push((key, i as u32)),
                 None => ok = false,
             }
         }
         if ok {
-            let text = |i: u32| -> &str {
-                let item = items.get(i as usize);
-                let item =
-                    if matches!(element, TypeLayout::Entity { .. }) { item.and_then(|v| v.get("id")) } else { item };
-                item.and_then(Value::as_str).unwrap_or("")
-            };
-            self.write_set(at, element, &mut order, text);
+            write_set(self.schema, self.buf, at, element, &mut order, text);
         }
         self.order = order;
         ok
-    }
-
-    /// Sorts the valid elements of a set (key and position, the text of
-    /// each given by `text`), drops duplicates and writes them.
-    pub(crate) fn write_set<'t>(
-        &mut self,
-        at: usize,
-        element: &TypeLayout,
-        order: &mut Vec<(i64, u32)>,
-        text: impl Fn(u32) -> &'t str,
-    ) {
-        write_set(self.schema, self.buf, at, element, order, text);
     }
 }
 

@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 use ward_types::manifest::TypeLayout;
 use ward_types::{DecisionError, ErrorKind};
 
-use crate::encode::{Encoder, Leaf, Path, Scratch};
+use crate::encode::{Encoder, Leaf, Path, Scratch, write_set};
 use crate::scan::Scanner;
 use crate::schema::{Field, Fields, Schema};
 
@@ -865,7 +865,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, '_> {
         if ok {
             let Decoder { enc, js, .. } = &mut *d;
             let (texts, elements) = (js.texts.as_str(), &js.elements);
-            enc.write_set(at, element, &mut order, |i| {
+            write_set(enc.schema, enc.buf, at, element, &mut order, |i| {
                 elements.get(i as usize).map_or("", |&range| slice(texts, range))
             });
         }

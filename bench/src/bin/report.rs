@@ -647,27 +647,20 @@ fn render(rows: &[Row], meta: &Meta) -> String {
         "## Ward's targets\n\nReported, not asserted in tests.\n\n| target | measured | met |\n| --- | --- | --- |"
     );
     let yes = |b: bool| if b { "yes" } else { "**no**" };
-    for row in rows {
-        let m = stat(row, "ward").median;
-        let _ = writeln!(
-            w,
-            "| p50 from a parsed request ≤ 250 ns, N = {} | {} (amortized, no clock overhead: {}) | {} |",
-            row.n,
-            fmt_ns(m),
-            fmt_ns(stat(row, "ward").amortized),
-            yes(m <= 250.0)
-        );
-    }
-    for row in rows {
-        let m = stat(row, "ward-built").median;
-        let _ = writeln!(
-            w,
-            "| (beside it) p50 through a `RequestBuilder` ≤ 250 ns, N = {} | {} (amortized: {}) | {} |",
-            row.n,
-            fmt_ns(m),
-            fmt_ns(stat(row, "ward-built").amortized),
-            yes(m <= 250.0)
-        );
+    for (key, what) in
+        [("ward", "p50 from a parsed request"), ("ward-built", "(beside it) p50 through a `RequestBuilder`")]
+    {
+        for row in rows {
+            let s = stat(row, key);
+            let _ = writeln!(
+                w,
+                "| {what} ≤ 250 ns, N = {} | {} (amortized, no clock overhead: {}) | {} |",
+                row.n,
+                fmt_ns(s.median),
+                fmt_ns(s.amortized),
+                yes(s.median <= 250.0)
+            );
+        }
     }
     let at = |n: usize| rows.iter().find(|r| r.n == n);
     if let (Some(r10), Some(big)) = (at(10), rows.iter().filter(|r| r.n > 10).max_by_key(|r| r.n)) {
