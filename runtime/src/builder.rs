@@ -274,7 +274,6 @@ impl<'e> RequestBuilder<'e> {
             buf: &mut evaluator.buf,
             errors: std::mem::take(&mut self.scratch.errors),
             order: std::mem::take(&mut evaluator.scratch.order),
-            seen: Vec::new(),
         };
         let result = f(&mut encoder);
         self.scratch.errors = encoder.errors;
@@ -512,7 +511,7 @@ impl<'e> RequestBuilder<'e> {
                     return self;
                 }
                 Kind::Enum(id) => {
-                    if let Some(index) = shared.schema.enum_index.get(id as usize).and_then(|v| v.get(value)) {
+                    if let Some(index) = shared.schema.enum_value(id, value) {
                         put_i32(&mut self.evaluator.buf, at, index as i32);
                         self.given(attribute);
                         return self;

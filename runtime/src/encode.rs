@@ -37,9 +37,6 @@ pub(crate) struct Scratch {
     /// Set elements being sorted: a numeric key (the integer, enum index or
     /// entity type index) and the element's position in the request.
     pub(crate) order: Vec<(i64, u32)>,
-    /// Which fields of the containers being encoded were given, one run of
-    /// flags per container, innermost last.
-    pub(crate) seen: Vec<bool>,
     /// What the JSON path keeps between the parts of a request.
     pub(crate) json: crate::json::JsonScratch,
 }
@@ -62,12 +59,45 @@ pub(crate) fn too_large() -> DecisionError {
     DecisionError { kind: ErrorKind::MalformedRequest, path: None, rule: None, message: "request too large".to_owned() }
 }
 
+/// Which fields of one container a request gave: a mask for a container of
+/// up to 64 fields (nearly all), flags beyond.
+pub(crate) enum Given {
+    Mask(u64),
+    Flags(Vec<bool>),
+}
+
+impl Given {
+    pub(crate) fn new(count: usize) -> Given {
+        if count <= 64 { Given::Mask(0) } else { Given::Flags(vec![false; count]) }
+    }
+
+    /// Marks field `i` as given; whether it already was.
+    #[inline]
+    pub(crate) fn mark(&mut self, i: usize) -> bool {
+        match self {
+            Given::Mask(mask) => {
+                let bit = 1u64 << (i & 63);
+                let was = *mask & bit != 0;
+                *mask |= bit;
+                was
+            }
+            Given::Flags(flags) => flags.get_mut(i).is_some_and(|flag| std::mem::replace(flag, true)),
+        }
+    }
+
+    fn has(&self, i: usize) -> bool {
+        match self {
+            Given::Mask(mask) => i < 64 && mask & 1 << i != 0,
+            Given::Flags(flags) => flags.get(i).copied().unwrap_or(false),
+        }
+    }
+}
+
 pub(crate) struct Encoder<'s, 'b> {
     pub(crate) schema: &'s Schema,
     pub(crate) buf: &'b mut Vec<u8>,
     pub(crate) errors: Vec<DecisionError>,
     pub(crate) order: Vec<(i64, u32)>,
-    pub(crate) seen: Vec<bool>,
 }
 
 /// A JSON value that is not an array or an object, or which of those it is:
@@ -125,12 +155,11 @@ fn put_u64(buf: &mut [u8], at: usize, value: u64) {
 /// their length), appending the bytes to the variable part.
 #[inline]
 pub(crate) fn write_string(schema: &Schema, buf: &mut Vec<u8>, at: usize, text: &str) {
-    let id = schema.strings.get(text).map_or(0, |id| id as i32);
-    let offset = buf.len();
+    let id = schema.strings.get(text).unwrap_or(0);
+    let offset = buf.len() as u32;
     buf.extend_from_slice(text.as_bytes());
-    put_i32(buf, at, id);
-    put_i32(buf, at + 4, offset as i32);
-    put_i32(buf, at + 8, text.len() as i32);
+    let slot = u128::from(id) | u128::from(offset) << 32 | (text.len() as u128) << 64;
+    put(buf, at, &slot.to_le_bytes()[..12]);
 }
 
 /// Writes the ancestors of the entity block at `base`: `order` holds each
@@ -202,6 +231,13 @@ pub(crate) fn describe(ty: &TypeLayout) -> &'static str {
     }
 }
 
+/// A JSON number that is a 64-bit integer within `min..=max` (each bound
+/// optional): the valid integers, which need no message.
+#[inline]
+fn in_range(n: &Number, min: Option<i64>, max: Option<i64>) -> Option<i64> {
+    n.as_i64().filter(|&n| min.is_none_or(|min| n >= min) && max.is_none_or(|max| n <= max))
+}
+
 /// The integer a JSON number denotes, or why it denotes none.
 fn json_integer(n: &Number) -> Result<i64, ErrorKind> {
     if let Some(i) = n.as_i64() {
@@ -228,15 +264,12 @@ impl<'s, 'b> Encoder<'s, 'b> {
     pub(crate) fn new(schema: &'s Schema, buf: &'b mut Vec<u8>, scratch: &mut Scratch) -> Encoder<'s, 'b> {
         buf.clear();
         buf.resize(schema.manifest.schema.fixed_size as usize, 0);
-        let mut seen = std::mem::take(&mut scratch.seen);
-        seen.clear();
-        Encoder { schema, buf, errors: Vec::new(), order: std::mem::take(&mut scratch.order), seen }
+        Encoder { schema, buf, errors: Vec::new(), order: std::mem::take(&mut scratch.order) }
     }
 
     /// Hands the buffers back and returns the violations, sorted, if any.
     pub(crate) fn finish(self, scratch: &mut Scratch) -> Result<(), Vec<DecisionError>> {
         scratch.order = self.order;
-        scratch.seen = self.seen;
         let mut errors = self.errors;
         if errors.is_empty() && self.buf.len() > i32::MAX as usize {
             errors.push(too_large());
@@ -362,72 +395,71 @@ impl<'s, 'b> Encoder<'s, 'b> {
         self.order = order;
     }
 
-    /// Opens a container of `count` fields: none seen yet. Returns where
-    /// its flags start in `self.seen`.
-    pub(crate) fn open(&mut self, count: usize) -> usize {
-        let mark = self.seen.len();
-        self.seen.resize(mark + count, false);
-        mark
-    }
-
-    /// Marks field `i` of the container opened at `mark` as given; whether
-    /// it already was.
-    pub(crate) fn mark(&mut self, mark: usize, i: usize) -> bool {
-        match self.seen.get_mut(mark + i) {
-            Some(seen) => std::mem::replace(seen, true),
-            None => false,
+    /// Reports the required fields of a container that were not given.
+    pub(crate) fn close(&mut self, given: &Given, fields: &Fields, path: &Path<'_>) {
+        // The mask covers the first 64 fields: all of them, nearly always.
+        if let Given::Mask(mask) = given
+            && fields.fields.len() <= 64
+            && mask & fields.required_mask == fields.required_mask
+        {
+            return;
         }
-    }
-
-    /// Closes the container opened at `mark`: a required field not given is
-    /// a `missing_attribute` error.
-    pub(crate) fn close(&mut self, mark: usize, fields: &Fields, path: &Path<'_>) {
         for (i, field) in fields.fields.iter().enumerate() {
-            if field.present_offset.is_none() && !self.seen.get(mark + i).copied().unwrap_or(true) {
-                let at = Path::Field(path, &field.name);
-                self.error(ErrorKind::MissingAttribute, &at, || {
-                    format!("the required attribute `{}` is missing", field.name)
-                });
+            if !given.has(i) {
+                self.missing(field, path);
             }
         }
-        self.seen.truncate(mark);
     }
 
     /// The fields of an entity, record or the context, stored relative to
-    /// `base`, in the order the module declares them.
+    /// `base`, in the order the request gives them.
     fn fields(&mut self, base: usize, fields: &'s Fields, values: &Map<String, Value>, path: &Path<'_>) {
-        const SMALL: usize = 16;
-        let count = fields.fields.len();
-        if count <= SMALL {
-            // Each given attribute resolved to its field once, by name.
-            let mut given: [Option<&Value>; SMALL] = [None; SMALL];
-            for (name, value) in values {
-                if let Some(slot) = fields.find(name).and_then(|i| given.get_mut(i)) {
-                    *slot = Some(value);
-                }
+        // Each given attribute resolved to its field once, by name.
+        let mut given = Given::new(fields.fields.len());
+        for (name, value) in values {
+            if let Some((i, field)) = fields.find(name).and_then(|i| Some((i, fields.fields.get(i)?))) {
+                given.mark(i);
+                self.given(base, field, value, path);
             }
-            for (field, value) in fields.fields.iter().zip(given) {
-                self.field(base, field, value, path);
-            }
-        } else {
-            for field in &fields.fields {
-                self.field(base, field, values.get(&*field.name), path);
-            }
+        }
+        self.close(&given, fields, path);
+    }
+
+    /// A field not given: a `missing_attribute` error when it is required.
+    fn missing(&mut self, field: &Field, path: &Path<'_>) {
+        if field.present_offset.is_none() {
+            let at = Path::Field(path, &field.name);
+            self.error(ErrorKind::MissingAttribute, &at, || {
+                format!("the required attribute `{}` is missing", field.name)
+            });
         }
     }
 
-    /// One field of a container at `base`: its value, if given.
-    fn field(&mut self, base: usize, field: &'s Field, value: Option<&Value>, path: &Path<'_>) {
-        let at = Path::Field(path, &field.name);
-        let Some(value) = value else {
-            if field.present_offset.is_none() {
-                self.error(ErrorKind::MissingAttribute, &at, || {
-                    format!("the required attribute `{}` is missing", field.name)
-                });
+    /// One field of a container at `base`, given `value`: the common valid
+    /// scalars written at once (as [`Encoder::leaf`] does), anything else
+    /// through [`Encoder::value`].
+    #[inline]
+    fn given(&mut self, base: usize, field: &'s Field, value: &Value, path: &Path<'_>) {
+        let at = base + field.offset as usize;
+        let valid = match (&field.ty, value) {
+            (TypeLayout::Bool, Value::Bool(b)) => {
+                put_i32(self.buf, at, i32::from(*b));
+                true
             }
-            return;
+            (TypeLayout::String, Value::String(text)) => {
+                self.string(at, text);
+                true
+            }
+            (TypeLayout::Int { min, max }, Value::Number(n)) if let Some(n) = in_range(n, *min, *max) => {
+                put_u64(self.buf, at, n as u64);
+                true
+            }
+            (TypeLayout::Enum { id }, Value::String(text)) if let Some(index) = self.schema.enum_value(*id, text) => {
+                put_i32(self.buf, at, index as i32);
+                true
+            }
+            _ => self.value(base, field, value, &Path::Field(path, &field.name)),
         };
-        let valid = self.value(base, field, value, &at);
         self.present(base, field, valid);
     }
 
@@ -523,7 +555,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
             TypeLayout::Enum { id } => {
                 let text = self.text(ty, value, path)?;
                 let schema: &'s Schema = self.schema;
-                let index = schema.enum_index.get(*id as usize).and_then(|values| values.get(text));
+                let index = schema.enum_value(*id, text);
                 if index.is_none() {
                     let name = schema.manifest.schema.enums.get(*id as usize).map_or("", |e| e.name.as_str());
                     self.error(ErrorKind::UnknownEnumValue, path, || format!("`{text}` is not a value of `{name}`"));
@@ -593,6 +625,23 @@ impl<'s, 'b> Encoder<'s, 'b> {
     /// valid. (A null is reported before.)
     #[inline]
     pub(crate) fn leaf(&mut self, at: usize, ty: &TypeLayout, value: Leaf<'_>, path: &Path<'_>) -> bool {
+        // The common valid cases at once; the others, and every error, below.
+        match (ty, value) {
+            (TypeLayout::Bool, Leaf::Bool(b)) => put_i32(self.buf, at, i32::from(b)),
+            (TypeLayout::String, Leaf::Str(text)) => self.string(at, text),
+            (TypeLayout::Int { min, max }, Leaf::Number(n)) if let Some(n) = in_range(n, *min, *max) => {
+                put_u64(self.buf, at, n as u64);
+            }
+            (TypeLayout::Enum { id }, Leaf::Str(text)) if let Some(index) = self.schema.enum_value(*id, text) => {
+                put_i32(self.buf, at, index as i32);
+            }
+            _ => return self.other_leaf(at, ty, value, path),
+        }
+        true
+    }
+
+    /// [`Encoder::leaf`] for the other types, and every invalid value.
+    fn other_leaf(&mut self, at: usize, ty: &TypeLayout, value: Leaf<'_>, path: &Path<'_>) -> bool {
         match ty {
             TypeLayout::Bool => match value {
                 Leaf::Bool(b) => {

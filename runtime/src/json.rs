@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 use ward_types::manifest::TypeLayout;
 use ward_types::{DecisionError, ErrorKind};
 
-use crate::encode::{Encoder, Leaf, Path, Scratch, write_set};
+use crate::encode::{Encoder, Given, Leaf, Path, Scratch, write_set};
 use crate::scan::Scanner;
 use crate::schema::{Field, Fields, Schema};
 
@@ -447,8 +447,7 @@ impl<'de, 's> Visitor<'de> for RequestSeed<'_, 's, '_, '_> {
             return Err(general());
         }
         if !context {
-            let mark = d.enc.open(schema.context.fields.len());
-            d.enc.close(mark, &schema.context, &Path::Root("context"));
+            d.enc.close(&Given::new(0), &schema.context, &Path::Root("context"));
         }
         let Decoder { enc, js, .. } = d;
         enc.action(&js.action, (principal, &js.types[0]), (resource, &js.types[1]));
@@ -591,8 +590,7 @@ impl<'de, 's> Visitor<'de> for EntitySeed<'_, 's, '_, '_> {
         if let Some(raw) = pending {
             reread(d, raw, fields, base, &path).map_err(|_| general::<A::Error>())?;
         } else if let (false, Some(fields)) = (attributes, fields) {
-            let mark = d.enc.open(fields.fields.len());
-            d.enc.close(mark, fields, &path);
+            d.enc.close(&Given::new(0), fields, &path);
         }
         Ok(t)
     }
@@ -758,13 +756,13 @@ fn fields_map<'de, A: MapAccess<'de>>(
     path: &Path<'_>,
     mut map: A,
 ) -> Result<(), A::Error> {
-    let mark = d.enc.open(fields.fields.len());
+    let mut given = Given::new(fields.fields.len());
     while let Some(key) = map.next_key_seed(FieldKey(fields))? {
         let Some(field) = key.and_then(|i| fields.fields.get(i)) else {
             map.next_value_seed(Skip)?;
             continue;
         };
-        if key.is_some_and(|i| d.enc.mark(mark, i)) {
+        if key.is_some_and(|i| given.mark(i)) {
             // Given twice: the general path keeps the last one.
             return Err(general());
         }
@@ -772,7 +770,7 @@ fn fields_map<'de, A: MapAccess<'de>>(
         let valid = map.next_value_seed(ValueSeed { d: &mut *d, field, base, path: &at })?;
         d.enc.present(base, field, valid);
     }
-    d.enc.close(mark, fields, path);
+    d.enc.close(&given, fields, path);
     Ok(())
 }
 

@@ -54,6 +54,9 @@ pub(crate) struct Fields {
     /// the flag of the record it is in (required only when that record is
     /// given field by field).
     pub(crate) required: Vec<(u32, Option<u32>)>,
+    /// Bit `i` set when field `i` (of this container, not of its records)
+    /// is required; meaningful for containers of up to 64 fields.
+    pub(crate) required_mask: u64,
 }
 
 /// One field of a container.
@@ -95,7 +98,12 @@ impl Fields {
         let flags = fields.iter().map(|f| f.flags).sum();
         let mut required = Vec::new();
         required_flags(&fields, 0, None, &mut required);
-        Fields { fields, names, flags, required }
+        let required_mask = fields
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| *i < 64 && f.present_offset.is_none())
+            .fold(0, |mask, (i, _)| mask | 1 << i);
+        Fields { fields, names, flags, required, required_mask }
     }
 
     /// The position of the field called `name`.
@@ -179,6 +187,14 @@ impl Schema {
             enum_index,
             strings,
         })
+    }
+}
+
+impl Schema {
+    /// The index of value `name` of enum `id`.
+    #[inline]
+    pub(crate) fn enum_value(&self, id: u32, name: &str) -> Option<u32> {
+        self.enum_index.get(id as usize)?.get(name)
     }
 }
 

@@ -129,3 +129,50 @@ action read { principal: User, resource: Doc }
         .is_empty()
     );
 }
+
+/// Containers of more than 64 attributes are tracked apart from the usual
+/// mask of given fields: a required attribute beyond the 64th is required
+/// all the same, on every request path.
+#[test]
+fn required_attributes_beyond_the_64th_are_required() {
+    let attributes: Vec<String> = (0..70).map(|i| format!("a{i}: Int{}", if i % 10 == 9 { "?" } else { "" })).collect();
+    let source = format!(
+        "package wide\n\nentity User {{ {} }}\nentity Doc {{}}\n\naction read {{ principal: User, resource: Doc }}\n\n\
+         @id(\"WIDE\") permit (principal, action == read, resource)\n  when principal.a68 == 68;\n",
+        attributes.join(", ")
+    );
+    let runtime = Runtime::new().expect("runtime");
+    let compiled = compile_both(&runtime, vec![("wide.ward".into(), source)]);
+    let request = |skip: &[usize]| {
+        let attributes: serde_json::Map<String, serde_json::Value> =
+            (0..70).filter(|i| !skip.contains(i)).map(|i| (format!("a{i}"), json!(i))).collect();
+        json!({
+            "principal": {"type": "User", "id": "u", "attributes": attributes},
+            "action": "read",
+            "resource": {"type": "Doc", "id": "d"}
+        })
+    };
+    let decide = |value: &serde_json::Value| {
+        let text = serde_json::to_vec(value).expect("json");
+        let parsed = ward_types::Request::from_json(&text).expect("a request");
+        let from_json = compiled.module.decide_json(&text);
+        assert_eq!(compiled.module.decide(&parsed), from_json, "{value}");
+        let where_ = |d: &ward_types::Decision| d.errors.iter().map(|e| (e.kind, e.path.clone())).collect::<Vec<_>>();
+        let interpreted = ward_compiler::interp::decide_json(&compiled.program, &text);
+        assert_eq!(where_(&interpreted), where_(&from_json), "{value}");
+        from_json
+    };
+    let all = decide(&request(&[]));
+    assert!(all.is_allow(), "{all:?}");
+    // Optional ones (a9, a69) may be left out; required ones may not, before or after the 64th.
+    assert!(decide(&request(&[9, 69])).is_allow());
+    let missing = decide(&request(&[3, 66, 69]));
+    let paths: Vec<_> = missing.errors.iter().map(|e| (e.kind, e.path.as_deref())).collect();
+    assert_eq!(
+        paths,
+        [
+            (ward_types::ErrorKind::MissingAttribute, Some("principal.a3")),
+            (ward_types::ErrorKind::MissingAttribute, Some("principal.a66")),
+        ]
+    );
+}

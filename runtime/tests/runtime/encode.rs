@@ -55,15 +55,10 @@ fn a_full_request_is_encoded_byte_for_byte() {
     // Resource block at 64: Doc "d1", no ancestors (offset 0, count 0).
     e.i32(64, 2);
     e.string(68, 0, 288, "d1");
-    // tags: "a", "admins" (id 1), "z": elements at 296 (aligned from 290).
-    e.i32(88, 296);
-    e.i32(92, 3);
-    e.string(296, 0, 332, "a");
-    e.string(308, 1, 333, "admins");
-    e.string(320, 0, 339, "z");
-    // owner: User "bob".
+    // Attributes in the order the request gives them (by name): owner
+    // User "bob", its id's bytes at 290.
     e.i32(96, 0);
-    e.string(100, 0, 340, "bob");
+    e.string(100, 0, 290, "bob");
     // class: secret = 2.
     e.i32(112, 2);
     // addr 10.1.2.3, present.
@@ -76,12 +71,18 @@ fn a_full_request_is_encoded_byte_for_byte() {
     e.i32(148, 32);
     e.u64(152, 0x2001_0db8_0000_0000);
     e.u64(160, 0);
-    // scores [50, 3, 50, 0] → 0, 3, 50 at 344 (aligned from 343).
-    e.i32(168, 344);
+    // scores [50, 3, 50, 0] → 0, 3, 50 at 296 (aligned from 293).
+    e.i32(168, 296);
     e.i32(172, 3);
-    e.i64(344, 0);
-    e.i64(352, 3);
-    e.i64(360, 50);
+    e.i64(296, 0);
+    e.i64(304, 3);
+    e.i64(312, 50);
+    // tags: "a", "admins" (id 1), "z": elements at 320, their bytes after them.
+    e.i32(88, 320);
+    e.i32(92, 3);
+    e.string(320, 0, 356, "a");
+    e.string(332, 1, 357, "admins");
+    e.string(344, 0, 363, "z");
     // meta {a: true}, b absent: flag and value zero.
     e.i32(176, 1);
     // Context at 192: mtls false, zone absent, when = 1 s, at 09:30 present.
