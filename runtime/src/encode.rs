@@ -468,10 +468,7 @@ impl<'s, 'b> Encoder<'s, 'b> {
     pub(crate) fn value(&mut self, base: usize, field: &'s Field, value: &Value, at: &Path<'_>) -> bool {
         let slot = base + field.offset as usize;
         match value {
-            Value::Null => {
-                self.error(ErrorKind::NullValue, at, || format!("the attribute `{}` is null", field.name));
-                false
-            }
+            Value::Null => self.null(field, at),
             Value::Object(values) if field.record.is_some() => {
                 let before = self.errors.len();
                 if let Some(record) = &field.record {
@@ -488,6 +485,14 @@ impl<'s, 'b> Encoder<'s, 'b> {
             },
             other => self.leaf(slot, &field.ty, Leaf::of(other), at),
         }
+    }
+
+    /// A `null_value` error for field `field`; `false`.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn null(&mut self, field: &Field, path: &Path<'_>) -> bool {
+        self.error(ErrorKind::NullValue, path, || format!("the attribute `{}` is null", field.name));
+        false
     }
 
     /// Sets the presence flag of an optional field given a valid value.

@@ -1,36 +1,19 @@
-//! A serde deserializer for the plain JSON most requests are written in:
-//! objects, arrays, strings without escapes, integers, `true`, `false` and
-//! `null`. It reads the text once, byte by byte, with none of a general
-//! parser's per-value bookkeeping. Anything else — an escape, a number with
-//! a fraction or an exponent, deep nesting, a raw value, any syntax error —
-//! makes it give up, and the caller reads the document again with
-//! `serde_json`, which decides what it means and reports any error. So for
-//! every document it accepts, it yields exactly the values `serde_json`
-//! would.
+//! A reader for the plain JSON most requests are written in: objects,
+//! arrays, strings without escapes, integers, `true`, `false` and `null`. It
+//! reads the text once, byte by byte, with none of a general parser's
+//! per-value bookkeeping, and lends out strings from the text. Anything else
+//! — an escape, a number with a fraction or an exponent, deep nesting, any
+//! syntax error — makes it give up, and the caller reads the document again
+//! with `serde_json`, which decides what it means and reports any error. So
+//! for every document it accepts, it reads exactly what `serde_json` would.
 
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::Number;
 
 /// Giving up: the document is left to `serde_json`.
 #[derive(Debug)]
 pub(crate) struct GiveUp;
 
-impl fmt::Display for GiveUp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("left to the general JSON parser")
-    }
-}
-
-impl std::error::Error for GiveUp {}
-
-impl de::Error for GiveUp {
-    fn custom<T: fmt::Display>(_: T) -> GiveUp {
-        GiveUp
-    }
-}
-
-type Result<T> = std::result::Result<T, GiveUp>;
+pub(crate) type Result<T> = std::result::Result<T, GiveUp>;
 
 /// Eight copies of a byte, one per byte of a word.
 const fn splat(byte: u8) -> u64 {
@@ -53,7 +36,10 @@ fn specials(word: u64) -> u64 {
 /// Nesting deeper than this is left to `serde_json` (which allows 128).
 const MAX_DEPTH: u32 = 64;
 
-/// The deserializer over UTF-8 text.
+/// Where a string lies in the text: start and end byte.
+pub(crate) type Span = (usize, usize);
+
+/// The reader over UTF-8 text.
 pub(crate) struct Scanner<'de> {
     text: &'de str,
     at: usize,
@@ -63,6 +49,22 @@ pub(crate) struct Scanner<'de> {
 impl<'de> Scanner<'de> {
     pub(crate) fn new(text: &'de str) -> Scanner<'de> {
         Scanner { text, at: 0, depth: 0 }
+    }
+
+    /// A reader of the same text from `at` (a position this one was at).
+    pub(crate) fn from(&self, at: usize) -> Scanner<'de> {
+        Scanner { text: self.text, at, depth: self.depth }
+    }
+
+    /// Where the reader is.
+    pub(crate) fn position(&self) -> usize {
+        self.at
+    }
+
+    /// The text of a span this reader read.
+    #[inline(always)]
+    pub(crate) fn slice(&self, (start, end): Span) -> &'de str {
+        self.text.get(start..end).unwrap_or("")
     }
 
     /// Succeeds when only whitespace is left.
@@ -87,11 +89,13 @@ impl<'de> Scanner<'de> {
     }
 
     /// The next byte that is not whitespace, not consumed.
-    fn peek(&mut self) -> Result<u8> {
+    #[inline]
+    pub(crate) fn peek(&mut self) -> Result<u8> {
         self.skip_space();
         self.bytes().get(self.at).copied().ok_or(GiveUp)
     }
 
+    #[inline]
     fn expect(&mut self, byte: u8) -> Result<()> {
         if self.peek()? == byte {
             self.at += 1;
@@ -102,8 +106,17 @@ impl<'de> Scanner<'de> {
     }
 
     /// A string without escapes or control characters, borrowed from the
-    /// text; at its opening quote.
-    fn string(&mut self) -> Result<&'de str> {
+    /// text.
+    #[inline(always)]
+    pub(crate) fn string(&mut self) -> Result<&'de str> {
+        let span = self.span()?;
+        Ok(self.slice(span))
+    }
+
+    /// Where the next value, a string without escapes or control
+    /// characters, lies (quotes excluded).
+    #[inline(always)]
+    pub(crate) fn span(&mut self) -> Result<Span> {
         self.expect(b'"')?;
         let bytes = self.bytes();
         let start = self.at;
@@ -111,34 +124,30 @@ impl<'de> Scanner<'de> {
         // remain (a string is followed by more of the document, so nearly
         // always), then byte by byte.
         let mut end = start;
-        while let Some(chunk) = bytes.get(end..).and_then(<[u8]>::first_chunk::<8>) {
-            let found = specials(u64::from_le_bytes(*chunk));
-            if found != 0 {
-                end += found.trailing_zeros() as usize / 8;
-                return self.close_string(start, end);
+        loop {
+            match bytes.get(end..).and_then(<[u8]>::first_chunk::<8>) {
+                Some(chunk) => {
+                    let found = specials(u64::from_le_bytes(*chunk));
+                    if found != 0 {
+                        end += found.trailing_zeros() as usize / 8;
+                        break;
+                    }
+                    end += 8;
+                }
+                None => match bytes.get(end) {
+                    Some(&b) if b == b'"' || b == b'\\' || b < 0x20 => break,
+                    Some(_) => end += 1,
+                    None => return Err(GiveUp),
+                },
             }
-            end += 8;
         }
-        while let Some(&b) = bytes.get(end) {
-            if b == b'"' || b == b'\\' || b < 0x20 {
-                return self.close_string(start, end);
-            }
-            end += 1;
-        }
-        Err(GiveUp)
-    }
-
-    /// The string from `start` to `end`, if a quote follows it (not a
-    /// backslash or a control character).
-    #[inline]
-    fn close_string(&mut self, start: usize, end: usize) -> Result<&'de str> {
-        if self.bytes().get(end) != Some(&b'"') {
+        // Only a quote ends a plain string; both ends are then ASCII quotes
+        // of UTF-8 text, so character boundaries.
+        if bytes.get(end) != Some(&b'"') {
             return Err(GiveUp);
         }
-        // Both ends are ASCII quotes of UTF-8 text: character boundaries.
-        let s = self.text.get(start..end).ok_or(GiveUp)?;
         self.at = end + 1;
-        Ok(s)
+        Ok((start, end))
     }
 
     /// A literal word (`true`, `false`, `null`).
@@ -151,10 +160,25 @@ impl<'de> Scanner<'de> {
         }
     }
 
+    /// `true` or `false`.
+    pub(crate) fn boolean(&mut self) -> Result<bool> {
+        match self.peek()? {
+            b't' => self.word(b"true").map(|()| true),
+            _ => self.word(b"false").map(|()| false),
+        }
+    }
+
+    /// `null`.
+    pub(crate) fn null(&mut self) -> Result<()> {
+        self.skip_space();
+        self.word(b"null")
+    }
+
     /// An integer of at most 18 digits, as `serde_json` reads it: positive
     /// ones as `u64`, negative ones as `i64` (`-0`, which it reads as a
     /// float, is left to it).
-    fn integer<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+    pub(crate) fn integer(&mut self) -> Result<Number> {
+        self.skip_space();
         let negative = self.bytes().get(self.at) == Some(&b'-');
         if negative {
             self.at += 1;
@@ -174,156 +198,76 @@ impl<'de> Scanner<'de> {
         if digits == 0 || leading_zero || fraction || (negative && value == 0) {
             return Err(GiveUp);
         }
-        if negative {
-            // At most 18 digits: fits, negated.
-            visitor.visit_i64(-(value as i64))
-        } else {
-            visitor.visit_u64(value)
-        }
+        // At most 18 digits: fits, negated.
+        Ok(if negative { Number::from(-(value as i64)) } else { Number::from(value) })
     }
 
-    fn enter(&mut self) -> Result<()> {
+    fn enter(&mut self, open: u8) -> Result<()> {
+        self.expect(open)?;
         self.depth += 1;
         if self.depth > MAX_DEPTH { Err(GiveUp) } else { Ok(()) }
     }
 
-    fn map<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        self.nested(b'{', b'}', |entries| visitor.visit_map(entries))
+    /// After an entry of a container closed by `close`: whether another
+    /// follows (its comma consumed) or the container ended (its close
+    /// consumed, one level up).
+    fn next(&mut self, close: u8) -> Result<bool> {
+        let b = self.peek()?;
+        self.at += 1;
+        if b == b',' {
+            Ok(true)
+        } else if b == close {
+            self.depth -= 1;
+            Ok(false)
+        } else {
+            Err(GiveUp)
+        }
     }
 
-    fn seq<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        self.nested(b'[', b']', |entries| visitor.visit_seq(entries))
+    /// An object: `entry` reads each entry's value, given its key.
+    #[inline]
+    pub(crate) fn object(&mut self, mut entry: impl FnMut(&mut Self, &'de str) -> Result<()>) -> Result<()> {
+        self.enter(b'{')?;
+        if self.peek()? == b'}' {
+            return self.next(b'}').map(drop);
+        }
+        loop {
+            let key = self.string()?;
+            self.expect(b':')?;
+            entry(self, key)?;
+            if !self.next(b'}')? {
+                return Ok(());
+            }
+        }
     }
 
-    /// An object or an array between `open` and `close`, its entries read
-    /// by `read`, one level deeper.
-    fn nested<T>(&mut self, open: u8, close: u8, read: impl FnOnce(Entries<'_, 'de>) -> Result<T>) -> Result<T> {
-        self.expect(open)?;
-        self.enter()?;
-        let value = read(Entries { scanner: self, first: true })?;
-        self.expect(close)?;
-        self.depth -= 1;
-        Ok(value)
+    /// An array: `element` reads each element, given its index.
+    #[inline]
+    pub(crate) fn array(&mut self, mut element: impl FnMut(&mut Self, usize) -> Result<()>) -> Result<()> {
+        self.enter(b'[')?;
+        if self.peek()? == b']' {
+            return self.next(b']').map(drop);
+        }
+        let mut i = 0;
+        loop {
+            element(self, i)?;
+            i += 1;
+            if !self.next(b']')? {
+                return Ok(());
+            }
+        }
     }
-}
 
-impl<'de> de::Deserializer<'de> for &mut Scanner<'de> {
-    type Error = GiveUp;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+    /// Reads past any value.
+    pub(crate) fn skip(&mut self) -> Result<()> {
         match self.peek()? {
-            b'"' => visitor.visit_borrowed_str(self.string()?),
-            b'{' => self.map(visitor),
-            b'[' => self.seq(visitor),
-            b't' => {
-                self.word(b"true")?;
-                visitor.visit_bool(true)
-            }
-            b'f' => {
-                self.word(b"false")?;
-                visitor.visit_bool(false)
-            }
-            b'n' => {
-                self.word(b"null")?;
-                visitor.visit_unit()
-            }
-            b'-' | b'0'..=b'9' => self.integer(visitor),
-            _ => Err(GiveUp),
+            b'"' => self.span().map(drop),
+            b'{' => self.object(|s, _| s.skip()),
+            b'[' => self.array(|s, _| s.skip()),
+            b't' | b'f' => self.boolean().map(drop),
+            b'n' => self.null(),
+            _ => self.integer().map(drop),
         }
-    }
-
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_borrowed_str(self.string()?)
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.map(visitor)
-    }
-
-    /// Only as an object (`serde_json` also takes an array).
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
-        self.map(visitor)
-    }
-
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.seq(visitor)
-    }
-
-    /// Newtypes include `serde_json`'s raw values, which only it can make.
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, _visitor: V) -> Result<V::Value> {
-        Err(GiveUp)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
-        option unit unit_struct tuple tuple_struct enum ignored_any
-    }
-}
-
-/// The entries of an object or the elements of an array.
-struct Entries<'s, 'de> {
-    scanner: &'s mut Scanner<'de>,
-    first: bool,
-}
-
-impl Entries<'_, '_> {
-    /// Whether another entry follows, before `close`; consumes the comma.
-    fn more(&mut self, close: u8) -> Result<bool> {
-        let next = self.scanner.peek()?;
-        if next == close {
-            return Ok(false);
-        }
-        if !std::mem::replace(&mut self.first, false) {
-            if next != b',' {
-                return Err(GiveUp);
-            }
-            self.scanner.at += 1;
-        }
-        Ok(true)
-    }
-}
-
-impl<'de> MapAccess<'de> for Entries<'_, 'de> {
-    type Error = GiveUp;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        if !self.more(b'}')? {
-            return Ok(None);
-        }
-        if self.scanner.peek()? != b'"' {
-            return Err(GiveUp);
-        }
-        let key = seed.deserialize(&mut *self.scanner)?;
-        self.scanner.expect(b':')?;
-        Ok(Some(key))
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        seed.deserialize(&mut *self.scanner)
-    }
-}
-
-impl<'de> SeqAccess<'de> for Entries<'_, 'de> {
-    type Error = GiveUp;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
-        if !self.more(b']')? {
-            return Ok(None);
-        }
-        seed.deserialize(&mut *self.scanner).map(Some)
     }
 }
 
@@ -332,14 +276,46 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
-    use serde::Deserialize;
-    use serde_json::Value;
+    use serde_json::{Map, Value};
 
+    /// A value read with the reader's parts.
+    fn value(s: &mut Scanner<'_>) -> Result<Value> {
+        Ok(match s.peek()? {
+            b'"' => Value::String(s.string()?.to_owned()),
+            b'{' => {
+                let mut map = Map::new();
+                s.object(|s, key| {
+                    map.insert(key.to_owned(), value(s)?);
+                    Ok(())
+                })?;
+                Value::Object(map)
+            }
+            b'[' => {
+                let mut items = Vec::new();
+                s.array(|s, _| {
+                    items.push(value(s)?);
+                    Ok(())
+                })?;
+                Value::Array(items)
+            }
+            b't' | b'f' => Value::Bool(s.boolean()?),
+            b'n' => {
+                s.null()?;
+                Value::Null
+            }
+            _ => Value::Number(s.integer()?),
+        })
+    }
+
+    /// The document read, if the reader takes it, and whether skipping it
+    /// succeeds alike.
     fn scan(text: &str) -> Option<Value> {
+        let mut skipping = Scanner::new(text);
+        let skipped = skipping.skip().and_then(|()| skipping.end()).is_ok();
         let mut scanner = Scanner::new(text);
-        let value = Value::deserialize(&mut scanner).ok()?;
-        scanner.end().ok()?;
-        Some(value)
+        let read = value(&mut scanner).and_then(|v| scanner.end().map(|()| v)).ok();
+        assert_eq!(skipped, read.is_some(), "{text:?}");
+        read
     }
 
     #[test]

@@ -32,11 +32,6 @@ pub(crate) struct Schema {
     pub(crate) entity_fields: Vec<Fields>,
     /// The context's fields, names resolved once.
     pub(crate) context: Fields,
-    /// Per action, for the principal and the resource: an entity type laid
-    /// out like every type the action allows there, when they all are
-    /// alike. Attributes given before their entity's type can then be read
-    /// as they come (the type must turn out to be one the action allows).
-    pub(crate) attribute_layout: Vec<[Option<u32>; 2]>,
 }
 
 /// The fields of one container (entity type, record, the context), laid
@@ -168,14 +163,7 @@ impl Schema {
             manifest.rules.iter().map(|r| ids.binary_search(&r.id.as_str()).map_or(0, |i| i as u32)).collect();
         let entity_fields = schema.entity_types.iter().map(|t| Fields::new(&t.fields)).collect();
         let context = Fields::new(&schema.context);
-        let alike = |types: &[u32]| -> Option<u32> {
-            let fields = |t: u32| schema.entity_types.get(t as usize).map(|e| &e.fields);
-            let (&first, rest) = types.split_first()?;
-            rest.iter().all(|&t| fields(t) == fields(first)).then_some(first)
-        };
-        let attribute_layout = schema.actions.iter().map(|a| [alike(&a.principals), alike(&a.resources)]).collect();
         Ok(Schema {
-            attribute_layout,
             obligations,
             rule_obligations,
             id_rank,

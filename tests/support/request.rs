@@ -75,7 +75,7 @@ impl<'a> Requests<'a> {
     pub fn next_request(&mut self) -> Generated {
         let (request, sites) = self.valid();
         if self.rng.percent(80) {
-            return Generated { label: "valid".into(), text: request.to_string() };
+            return Generated { label: "valid".into(), text: shuffled_text(&request) };
         }
         for _ in 0..8 {
             let class = *self.rng.pick(MALFORMED);
@@ -558,4 +558,55 @@ fn duration_text(rng: &mut Rng, ms: i64) -> String {
         return format!("{}m", ms / 60_000);
     }
     values::format_duration(ms)
+}
+
+/// The document as JSON text with the keys of every object in an arbitrary
+/// order and whitespace here and there: what a request's reader must take
+/// alike. (`Json`'s own text has its keys sorted, or in the order inserted,
+/// and no whitespace.) The order is drawn from the text itself, so that the
+/// generator's random stream is left as it was.
+pub fn shuffled_text(value: &Json) -> String {
+    let compact = value.to_string();
+    let seed = compact.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let mut out = String::with_capacity(compact.len() * 2);
+    write_shuffled(&mut Rng::new(seed), value, &mut out);
+    out
+}
+
+fn write_shuffled(rng: &mut Rng, value: &Json, out: &mut String) {
+    fn space(rng: &mut Rng, out: &mut String) {
+        if rng.percent(15) {
+            out.push_str(*rng.pick(&[" ", "\n", "\t ", "\r\n  "]));
+        }
+    }
+    let (open, close, items): (char, char, Vec<(Option<&String>, &Json)>) = match value {
+        Json::Object(map) => {
+            let mut entries: Vec<_> = map.iter().map(|(k, v)| (Some(k), v)).collect();
+            for i in (1..entries.len()).rev() {
+                entries.swap(i, rng.below(i + 1));
+            }
+            ('{', '}', entries)
+        }
+        Json::Array(items) => ('[', ']', items.iter().map(|v| (None, v)).collect()),
+        scalar => {
+            out.push_str(&scalar.to_string());
+            return;
+        }
+    };
+    out.push(open);
+    for (i, (key, item)) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        space(rng, out);
+        if let Some(key) = key {
+            out.push_str(&Json::String(key.clone()).to_string());
+            space(rng, out);
+            out.push(':');
+            space(rng, out);
+        }
+        write_shuffled(rng, item, out);
+        space(rng, out);
+    }
+    out.push(close);
 }

@@ -201,14 +201,16 @@ pub fn read() -> Value {
         "action": "read",
         "resource": {
             "type": "Doc", "id": "d1",
+            // By name, so that a map keeping the order written (as
+            // `serde_json` may be built to) orders them as a sorted one.
             "attributes": {
-                "tags": ["z", "admins", "z", "a"],
-                "owner": {"type": "User", "id": "bob"},
-                "class": "secret",
                 "addr": "10.1.2.3",
+                "class": "secret",
+                "meta": {"a": true},
                 "net": "2001:db8::1/32",
+                "owner": {"type": "User", "id": "bob"},
                 "scores": [50, 3, 50, 0],
-                "meta": {"a": true}
+                "tags": ["z", "admins", "z", "a"]
             }
         },
         "context": {
