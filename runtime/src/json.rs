@@ -6,10 +6,12 @@
 //! The result is the same as parsing the document into a [`Request`] and
 //! encoding that (`crate::encode::encode`): every value goes through the
 //! same validation, the same errors are found (and sorted alike). Any
-//! document this path does not take in one pass — not plain JSON (an escape,
-//! a fraction), not a request, or written unusually (a key given twice) — is
-//! left to the general path, which parses it into a `Request` and reports
-//! its errors exactly as before.
+//! document this path does not take in one pass — not plain JSON where a
+//! value is read (an escape or a fraction in a value the schema declares;
+//! values it does not declare are skipped, whatever they hold), not a
+//! request, or written unusually (a key given twice) — is left to the
+//! general path, which parses it into a `Request` and reports its errors
+//! exactly as before.
 //!
 //! [`Request`]: ward_types::Request
 
@@ -409,7 +411,9 @@ mod tests {
         assert_ne!(type_last, GOOD);
         let invalid =
             GOOD.replace(r#""level": 3"#, r#""level": "3", "nick": null"#).replace(r#""b": "15m""#, r#""b": "x""#);
-        for text in [GOOD.to_owned(), value.to_string(), type_last, invalid] {
+        // Undeclared attributes are skipped, whatever they hold.
+        let undeclared = GOOD.replace(r#""level": 3"#, r#""level": 3, "note": {"x": [1.5, -0.25], "y": "a\"b\u00e9"}"#);
+        for text in [GOOD.to_owned(), value.to_string(), type_last, invalid, undeclared] {
             let (fast, general) = both(&schema, &text);
             assert_eq!(fast.as_ref(), Some(&general), "{text}");
         }

@@ -2,10 +2,12 @@
 //! arrays, strings without escapes, integers, `true`, `false` and `null`. It
 //! reads the text once, byte by byte, with none of a general parser's
 //! per-value bookkeeping, and lends out strings from the text. Anything else
-//! — an escape, a number with a fraction or an exponent, deep nesting, any
-//! syntax error — makes it give up, and the caller reads the document again
-//! with `serde_json`, which decides what it means and reports any error. So
-//! for every document it accepts, it reads exactly what `serde_json` would.
+//! read — an escape, a number with a fraction or an exponent, deep nesting,
+//! any syntax error — makes it give up, and the caller reads the document
+//! again with `serde_json`, which decides what it means and reports any
+//! error. So for every document it accepts, it reads exactly what
+//! `serde_json` would. Values skipped unread may also have escapes and
+//! fractions.
 
 use serde_json::Number;
 
@@ -258,16 +260,100 @@ impl<'de> Scanner<'de> {
         }
     }
 
-    /// Reads past any value.
+    /// Reads past any value. What is skipped is never read, so it may be
+    /// more than plain: keys and strings with escapes, numbers with a
+    /// fraction (but no exponent, which may take a number beyond what
+    /// `serde_json` represents).
     pub(crate) fn skip(&mut self) -> Result<()> {
         match self.peek()? {
-            b'"' => self.span().map(drop),
-            b'{' => self.object(|s, _| s.skip()),
+            b'"' => self.skip_string(),
+            b'{' => {
+                self.enter(b'{')?;
+                if self.peek()? == b'}' {
+                    return self.next(b'}').map(drop);
+                }
+                loop {
+                    self.skip_string()?;
+                    self.expect(b':')?;
+                    self.skip()?;
+                    if !self.next(b'}')? {
+                        return Ok(());
+                    }
+                }
+            }
             b'[' => self.array(|s, _| s.skip()),
             b't' | b'f' => self.boolean().map(drop),
             b'n' => self.null(),
-            _ => self.integer().map(drop),
+            _ => self.skip_number(),
         }
+    }
+
+    /// Reads past a string, escapes included (a `\u` escape of half a
+    /// surrogate pair, which `serde_json` may refuse, gives up).
+    fn skip_string(&mut self) -> Result<()> {
+        self.expect(b'"')?;
+        loop {
+            match self.bytes().get(self.at) {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    let escape = self.bytes().get(self.at + 1).copied().ok_or(GiveUp)?;
+                    self.at += 2;
+                    match escape {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                        b'u' => {
+                            let hex = self.bytes().get(self.at..self.at + 4).ok_or(GiveUp)?;
+                            let text = std::str::from_utf8(hex).map_err(|_| GiveUp)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return Err(GiveUp);
+                            }
+                            let unit = u16::from_str_radix(text, 16).map_err(|_| GiveUp)?;
+                            if (0xD800..0xE000).contains(&unit) {
+                                return Err(GiveUp);
+                            }
+                            self.at += 4;
+                        }
+                        _ => return Err(GiveUp),
+                    }
+                }
+                Some(&b) if b >= 0x20 => self.at += 1,
+                _ => return Err(GiveUp),
+            }
+        }
+    }
+
+    /// Reads past a number: an integer, or one with a fraction of at most
+    /// 300 digits in all (no exponent), so always a finite `f64`.
+    fn skip_number(&mut self) -> Result<()> {
+        self.skip_space();
+        let start = self.at;
+        if self.bytes().get(self.at) == Some(&b'-') {
+            self.at += 1;
+        }
+        let digits = |s: &mut Self| {
+            let from = s.at;
+            while s.bytes().get(s.at).is_some_and(u8::is_ascii_digit) {
+                s.at += 1;
+            }
+            s.at - from
+        };
+        let first = self.at;
+        let whole = digits(self);
+        if whole == 0 || (whole > 1 && self.bytes().get(first) == Some(&b'0')) {
+            return Err(GiveUp);
+        }
+        if self.bytes().get(self.at) == Some(&b'.') {
+            self.at += 1;
+            if digits(self) == 0 {
+                return Err(GiveUp);
+            }
+        }
+        if matches!(self.bytes().get(self.at), Some(b'e' | b'E')) || self.at - start > 300 {
+            return Err(GiveUp);
+        }
+        Ok(())
     }
 }
 
@@ -307,14 +393,23 @@ mod tests {
         })
     }
 
-    /// The document read, if the reader takes it, and whether skipping it
-    /// succeeds alike.
-    fn scan(text: &str) -> Option<Value> {
+    /// Whether skipping the document succeeds; then `serde_json` reads it.
+    fn skips(text: &str) -> bool {
         let mut skipping = Scanner::new(text);
         let skipped = skipping.skip().and_then(|()| skipping.end()).is_ok();
+        if skipped {
+            assert!(serde_json::from_str::<Value>(text).is_ok(), "skipped, but not JSON: {text:?}");
+        }
+        skipped
+    }
+
+    /// The document read, if the reader takes it (then it skips it too).
+    fn scan(text: &str) -> Option<Value> {
         let mut scanner = Scanner::new(text);
         let read = value(&mut scanner).and_then(|v| scanner.end().map(|()| v)).ok();
-        assert_eq!(skipped, read.is_some(), "{text:?}");
+        if read.is_some() {
+            assert!(skips(text), "read but not skipped: {text:?}");
+        }
         read
     }
 
@@ -356,7 +451,66 @@ mod tests {
         assert!(scan(&deep).is_some());
     }
 
+    #[test]
+    fn skipping_takes_what_is_never_read() {
+        for text in [
+            r#""a\"b""#,
+            r#""\u00e9\/\b\f\n\r\t\\""#,
+            "1.5",
+            "-0.25",
+            "-0",
+            r#"{"k\n": [1.5, "\/", {"x": -0.0}], "": null}"#,
+        ] {
+            assert!(skips(text), "{text:?}");
+        }
+        for text in [
+            "1e3",
+            "1.5E-2",
+            r#""\ud800""#,
+            r#""\udfff""#,
+            r#""\x""#,
+            r#""\u00g0""#,
+            "1.",
+            ".5",
+            "01.5",
+            "-",
+            "\"a",
+            "\"a\u{1}\"",
+            &"1".repeat(301),
+        ] {
+            assert!(!skips(text), "{text:?}");
+        }
+    }
+
     proptest::proptest! {
+        /// Token soup: whatever the reader skips, `serde_json` reads.
+        #[test]
+        fn what_is_skipped_is_json(
+            tokens in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "{", "}", "[", "]", ",", ":", "\"", "\\", "u", "d800", "00e9", "1", "0", "-", ".", "e", "5",
+                    "true", "null", " ", "a", "\n", "\u{1}", "é",
+                ]),
+                0..24,
+            ),
+        ) {
+            skips(&tokens.concat());
+        }
+
+        /// Documents of every kind of value, numbers with fractions and
+        /// strings with characters that must be escaped included: skipped
+        /// unless a number has an exponent.
+        #[test]
+        fn json_documents_are_skipped(
+            numbers in proptest::collection::vec(proptest::num::f64::NORMAL, 0..4),
+            texts in proptest::collection::vec("[a\"\\\u{0}-\u{1f}é😀/]{0,6}", 0..4),
+        ) {
+            let value = serde_json::json!({"n": numbers, "t": texts, "o": {"k": [null, true, {}]}});
+            let text = value.to_string();
+            let exponent = numbers.iter().any(|n| serde_json::json!(n).to_string().contains(['e', 'E']));
+            proptest::prop_assert_eq!(skips(&text), !exponent, "{}", text);
+        }
+
         /// Strings of any length and content (quotes, backslashes, control
         /// characters and multi-byte characters at every position relative
         /// to the eight-byte steps): read exactly when plain, as serde_json
