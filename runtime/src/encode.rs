@@ -435,29 +435,12 @@ impl<'s, 'b> Encoder<'s, 'b> {
         }
     }
 
-    /// One field of a container at `base`, given `value`: the common valid
-    /// scalars written at once (as [`Encoder::leaf`] does), anything else
-    /// through [`Encoder::value`].
+    /// One field of a container at `base`, given `value`.
     #[inline]
     fn given(&mut self, base: usize, field: &'s Field, value: &Value, path: &Path<'_>) {
         let at = base + field.offset as usize;
-        let valid = match (&field.ty, value) {
-            (TypeLayout::Bool, Value::Bool(b)) => {
-                put_i32(self.buf, at, i32::from(*b));
-                true
-            }
-            (TypeLayout::String, Value::String(text)) => {
-                self.string(at, text);
-                true
-            }
-            (TypeLayout::Int { min, max }, Value::Number(n)) if let Some(n) = in_range(n, *min, *max) => {
-                put_u64(self.buf, at, n as u64);
-                true
-            }
-            (TypeLayout::Enum { id }, Value::String(text)) if let Some(index) = self.schema.enum_value(*id, text) => {
-                put_i32(self.buf, at, index as i32);
-                true
-            }
+        let valid = match value {
+            Value::Bool(_) | Value::Number(_) | Value::String(_) if self.common(at, &field.ty, Leaf::of(value)) => true,
             _ => self.value(base, field, value, &Path::Field(path, &field.name)),
         };
         self.present(base, field, valid);
@@ -630,7 +613,13 @@ impl<'s, 'b> Encoder<'s, 'b> {
     /// valid. (A null is reported before.)
     #[inline]
     pub(crate) fn leaf(&mut self, at: usize, ty: &TypeLayout, value: Leaf<'_>, path: &Path<'_>) -> bool {
-        // The common valid cases at once; the others, and every error, below.
+        self.common(at, ty, value) || self.other_leaf(at, ty, value, path)
+    }
+
+    /// Writes the common valid scalars (booleans, strings, integers in
+    /// range, enum values) at once; whether `value` was one.
+    #[inline(always)]
+    fn common(&mut self, at: usize, ty: &TypeLayout, value: Leaf<'_>) -> bool {
         match (ty, value) {
             (TypeLayout::Bool, Leaf::Bool(b)) => put_i32(self.buf, at, i32::from(b)),
             (TypeLayout::String, Leaf::Str(text)) => self.string(at, text),
@@ -640,12 +629,12 @@ impl<'s, 'b> Encoder<'s, 'b> {
             (TypeLayout::Enum { id }, Leaf::Str(text)) if let Some(index) = self.schema.enum_value(*id, text) => {
                 put_i32(self.buf, at, index as i32);
             }
-            _ => return self.other_leaf(at, ty, value, path),
+            _ => return false,
         }
         true
     }
 
-    /// [`Encoder::leaf`] for the other types, and every invalid value.
+    /// [`Encoder::leaf`] for the other types and every invalid value.
     fn other_leaf(&mut self, at: usize, ty: &TypeLayout, value: Leaf<'_>, path: &Path<'_>) -> bool {
         match ty {
             TypeLayout::Bool => match value {
