@@ -67,6 +67,10 @@ pub(crate) enum Given {
 }
 
 impl Given {
+    /// A container none of whose fields was given.
+    pub(crate) const NONE: Given = Given::Mask(0);
+
+    /// A container of `count` fields, none given yet.
     pub(crate) fn new(count: usize) -> Given {
         if count <= 64 { Given::Mask(0) } else { Given::Flags(vec![false; count]) }
     }

@@ -101,7 +101,7 @@ fn request<'de>(s: &mut Scanner<'de>, r: &mut Reader<'_, '_, '_>) -> scan::Resul
         return Err(GiveUp);
     };
     if !context {
-        r.enc.close(&Given::new(0), &schema.context, &Path::Root("context"));
+        r.enc.close(&Given::NONE, &schema.context, &Path::Root("context"));
     }
     r.enc.action(action, principal, resource);
     Ok(())
@@ -182,7 +182,7 @@ fn entity<'de>(
     });
     match (attributes, fields_of(Some(ty))) {
         (Some(Some(at)), Some(fields)) => read_fields(&mut s.from(at), r, fields, base, &path)?,
-        (None, Some(fields)) => r.enc.close(&Given::new(0), fields, &path),
+        (None, Some(fields)) => r.enc.close(&Given::NONE, fields, &path),
         _ => {}
     }
     Ok((t, ty))
