@@ -188,3 +188,52 @@ fn rules_with_more_literals_than_a_function_may_take_keep_their_own_code() {
     }
     assert_eq!(allows, 50);
 }
+
+/// Guards over `actions` (each in `action in [...]`), five per model on
+/// eight models, with a rule of each action's own.
+fn guards(actions: &[&str]) -> String {
+    let mut text = format!(
+        "package acme.guards\n\nentity User {{ department: String }}\nentity Model {{ family: String }}\n\n\
+         action {} {{ principal: User, resource: Model }}\ncontext {{ risk: Int }}\n",
+        actions.join(", ")
+    );
+    for (i, action) in actions.iter().enumerate() {
+        text.push_str(&format!(
+            "\n@id(\"P-{action}\")\npermit (principal, action == {action}, resource)\n  when principal.department == \"d{i}\";\n"
+        ));
+    }
+    for model in 0..8 {
+        for k in 0..5 {
+            text.push_str(&format!(
+                "\n@id(\"G-{model}-{k}\")\nforbid (principal, action in [{}], resource == Model::\"m{model}\")\n  when context.risk > {};\n",
+                actions.join(", "),
+                10 * k + model
+            ));
+        }
+    }
+    text
+}
+
+#[test]
+fn subtrees_shared_by_several_actions_are_compiled_once() {
+    let runtime = Runtime::new().expect("runtime");
+    let actions = ["infer", "embed", "fine_tune", "export_weights"];
+    let four = compile_both(&runtime, vec![("four.ward".into(), guards(&actions))]);
+    let one = compile_both(&runtime, vec![("one.ward".into(), guards(&actions[..1]))]);
+    validate_module(&four.wasm).expect("a valid module");
+    for k in 0..400usize {
+        let request = json!({
+            "principal": {"type": "User", "id": "u", "attributes": {"department": format!("d{}", k % 5)}},
+            "action": actions[k % 4],
+            "resource": {"type": "Model", "id": format!("m{}", k % 9), "attributes": {"family": "f"}},
+            "context": {"risk": (k * 7 % 60) as i64},
+        });
+        let text = serde_json::to_vec(&request).expect("json");
+        let expected = ward_compiler::interp::decide_json(&four.program, &text);
+        assert_eq!(four.module.decide_json(&text), expected, "request {request}");
+    }
+    // The four actions' trees hold the same guards for each model: their
+    // leaves are compiled once, so three more actions add little code.
+    let (four, one) = (code_size(&four.wasm), code_size(&one.wasm));
+    assert!(four * 2 < one * 3, "four actions {four} bytes of code, one action {one}");
+}

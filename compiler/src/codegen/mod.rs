@@ -77,22 +77,46 @@ enum NodeFn {
     Switch { key: Key, cases: Vec<(u32, usize)>, rest: usize, table: Option<u32> },
 }
 
-fn flatten(node: &Node, nodes: &mut Vec<NodeFn>) -> usize {
-    let id = nodes.len();
-    nodes.push(NodeFn::Leaf(Vec::new()));
-    fill(node, id, nodes);
-    id
+/// What makes two flattened nodes the same function.
+#[derive(PartialEq, Eq, Hash)]
+enum Shape {
+    Leaf(Vec<usize>),
+    Switch(Key, Vec<(u32, usize)>, usize),
 }
 
-fn fill(node: &Node, id: usize, nodes: &mut Vec<NodeFn>) {
-    nodes[id] = match node {
+impl NodeFn {
+    fn shape(&self) -> Shape {
+        match self {
+            NodeFn::Leaf(rules) => Shape::Leaf(rules.clone()),
+            NodeFn::Switch { key, cases, rest, .. } => Shape::Switch(*key, cases.clone(), *rest),
+        }
+    }
+}
+
+/// `node` as a function whose children are in `nodes`. Identical subtrees
+/// become one function: the trees of several actions often hold the same
+/// rules for one resource (a guard on a model covers every model action),
+/// and a module then has their code once, and a request for any of those
+/// actions runs the same code.
+fn flatten(node: &Node, nodes: &mut Vec<NodeFn>, interned: &mut HashMap<Shape, usize>) -> NodeFn {
+    match node {
         Node::Leaf(rules) => NodeFn::Leaf(rules.clone()),
         Node::Switch { key, cases, rest } => {
-            let rest = flatten(rest, nodes);
-            let cases = cases.iter().map(|(value, child)| (*value, flatten(child, nodes))).collect();
+            let rest = intern(rest, nodes, interned);
+            let cases = cases.iter().map(|(value, child)| (*value, intern(child, nodes, interned))).collect();
             NodeFn::Switch { key: *key, cases, rest, table: None }
         }
-    };
+    }
+}
+
+/// The index in `nodes` of `node`'s function, added unless an identical
+/// one is there.
+fn intern(node: &Node, nodes: &mut Vec<NodeFn>, interned: &mut HashMap<Shape, usize>) -> usize {
+    let function = flatten(node, nodes, interned);
+    *interned.entry(function.shape()).or_insert_with(|| {
+        nodes.push(function);
+        nodes.len() - 1
+    })
 }
 
 /// A function of the module other than helpers and exports.
@@ -110,12 +134,21 @@ enum Body {
 /// together, which keeps a large policy's decisions from touching memory all
 /// over its code.
 fn placement(nodes: &[NodeFn], actions: usize, shared: &[bool], templates: usize) -> Vec<Body> {
-    fn place(k: usize, nodes: &[NodeFn], placed: &mut Vec<Body>, seen: &mut [bool]) {
+    struct Seen {
+        rules: Vec<bool>,
+        nodes: Vec<bool>,
+    }
+    fn place(k: usize, nodes: &[NodeFn], placed: &mut Vec<Body>, seen: &mut Seen) {
+        // A node shared by several trees is placed where it is first reached.
+        if seen.nodes.get(k).is_none_or(|&s| s) {
+            return;
+        }
+        seen.nodes[k] = true;
         placed.push(Body::Node(k));
         match &nodes[k] {
             NodeFn::Leaf(leaf) => {
                 for &r in leaf {
-                    if !std::mem::replace(&mut seen[r], true) {
+                    if !std::mem::replace(&mut seen.rules[r], true) {
                         placed.push(Body::Rule(r));
                     }
                 }
@@ -131,7 +164,7 @@ fn placement(nodes: &[NodeFn], actions: usize, shared: &[bool], templates: usize
     let mut placed = vec![Body::Noop];
     placed.extend((0..templates).map(Body::Template));
     // Rules without a function of their own count as placed.
-    let mut seen: Vec<bool> = shared.iter().map(|&s| !s).collect();
+    let mut seen = Seen { rules: shared.iter().map(|&s| !s).collect(), nodes: vec![false; nodes.len()] };
     for root in 0..actions {
         place(root, nodes, &mut placed, &mut seen);
     }
@@ -240,8 +273,9 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     let actions = trees.len();
     // Action roots first, so that the action's number selects its table entry.
     let mut nodes: Vec<NodeFn> = (0..actions).map(|_| NodeFn::Leaf(Vec::new())).collect();
+    let mut interned = HashMap::new();
     for (root, tree) in trees.iter().enumerate() {
-        fill(tree, root, &mut nodes);
+        nodes[root] = flatten(tree, &mut nodes, &mut interned);
     }
     // The function table: the no-op, the action roots (so that the action's
     // number plus one selects its entry), then the children of large
