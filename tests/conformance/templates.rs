@@ -2,7 +2,8 @@
 //! their template, which each rule's call site gives its own literals:
 //! numbers, durations, interned strings, enum values, entity literals and
 //! addresses of constant sets, ranges and patterns. Families of such rules
-//! must decide exactly as the interpreter does.
+//! must decide exactly as the interpreter does. Dispatch subtrees that
+//! several actions share are compiled once, and decide alike too.
 
 use serde_json::json;
 use ward_runtime::Runtime;

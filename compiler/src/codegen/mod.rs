@@ -5,7 +5,8 @@
 //! a tree that dispatches on literal equalities so that a request reaches
 //! only the rules that could apply. Each tree node becomes a function that
 //! evaluates its rules and calls the subtree the request's key selects
-//! (directly, or through a table for a switch of many cases). A rule is
+//! (directly, or through a table for a switch of many cases); identical
+//! subtrees, of one tree or of several, are one function. A rule is
 //! evaluated in place in the leaves that need it, unless it is large and
 //! several leaves do: then it is a function of its own that they call.
 //! Rules that differ only in their literals — a large policy's thousands of
