@@ -118,23 +118,27 @@ fn entity<'de>(
     let schema = r.enc.schema;
     let path = Path::Root(if role == 0 { "principal" } else { "resource" });
     let (mut ty, mut id): (Option<&'de str>, Option<&'de str>) = (None, None);
+    // The type's index, looked up once when the type is read.
+    let mut index: Option<u32> = None;
     // The attributes: read as they come once the type is known, otherwise
     // skipped and read again from where they start.
     let mut attributes: Option<Option<usize>> = None;
     let mut ancestors = false;
-    let fields_of = |ty: Option<&str>| {
-        ty.and_then(|t| schema.entity_index.get(t)).and_then(|t| schema.entity_fields.get(t as usize))
-    };
+    let fields_of = |index: Option<u32>| index.and_then(|t| schema.entity_fields.get(t as usize));
     r.js.ancestors.clear();
     s.object(|s, key| {
         match key {
-            "type" if ty.is_none() => ty = Some(s.string()?),
+            "type" if ty.is_none() => {
+                let name = s.string()?;
+                ty = Some(name);
+                index = schema.entity_index.get(name);
+            }
             "id" if id.is_none() => id = Some(s.string()?),
             "attributes" if attributes.is_none() => {
                 if s.peek()? != b'{' {
                     return Err(GiveUp);
                 }
-                match (ty, fields_of(ty)) {
+                match (ty, fields_of(index)) {
                     (Some(_), Some(fields)) => {
                         read_fields(s, r, fields, base, &path)?;
                         attributes = Some(None);
@@ -175,12 +179,13 @@ fn entity<'de>(
         return Err(GiveUp);
     };
     let Reader { enc, js } = r;
-    let t = enc.entity_type(ty, &Path::Field(&path, "type"));
+    // An unknown type is looked up again, to be reported.
+    let t = index.or_else(|| enc.entity_type(ty, &Path::Field(&path, "type")));
     let list = &js.ancestors;
     enc.entity_header(base, t, ty, id, list.len(), &path, |i| {
         list.get(i).map_or(("", ""), |&(ty, id)| (s.slice(ty), s.slice(id)))
     });
-    match (attributes, fields_of(Some(ty))) {
+    match (attributes, fields_of(t)) {
         (Some(Some(at)), Some(fields)) => read_fields(&mut s.from(at), r, fields, base, &path)?,
         (None, Some(fields)) => r.enc.close(&Given::NONE, fields, &path),
         _ => {}
