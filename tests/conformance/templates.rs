@@ -190,9 +190,9 @@ fn rules_with_more_literals_than_a_function_may_take_keep_their_own_code() {
     assert_eq!(allows, 50);
 }
 
-/// Guards over `actions` (each in `action in [...]`), five per model on
-/// eight models, with a rule of each action's own.
-fn guards(actions: &[&str]) -> String {
+/// Guards over `actions` (each in `action in [...]`), `per_model` on each
+/// of eight models, with a rule of each action's own.
+fn guards(actions: &[&str], per_model: usize) -> String {
     let mut text = format!(
         "package acme.guards\n\nentity User {{ department: String }}\nentity Model {{ family: String }}\n\n\
          action {} {{ principal: User, resource: Model }}\ncontext {{ risk: Int }}\n",
@@ -204,11 +204,11 @@ fn guards(actions: &[&str]) -> String {
         ));
     }
     for model in 0..8 {
-        for k in 0..5 {
+        for k in 0..per_model {
             text.push_str(&format!(
                 "\n@id(\"G-{model}-{k}\")\nforbid (principal, action in [{}], resource == Model::\"m{model}\")\n  when context.risk > {};\n",
                 actions.join(", "),
-                10 * k + model
+                (10 * k + model) % 97
             ));
         }
     }
@@ -219,8 +219,8 @@ fn guards(actions: &[&str]) -> String {
 fn subtrees_shared_by_several_actions_are_compiled_once() {
     let runtime = Runtime::new().expect("runtime");
     let actions = ["infer", "embed", "fine_tune", "export_weights"];
-    let four = compile_both(&runtime, vec![("four.ward".into(), guards(&actions))]);
-    let one = compile_both(&runtime, vec![("one.ward".into(), guards(&actions[..1]))]);
+    let four = compile_both(&runtime, vec![("four.ward".into(), guards(&actions, 5))]);
+    let one = compile_both(&runtime, vec![("one.ward".into(), guards(&actions[..1], 5))]);
     validate_module(&four.wasm).expect("a valid module");
     for k in 0..400usize {
         let request = json!({
@@ -237,4 +237,35 @@ fn subtrees_shared_by_several_actions_are_compiled_once() {
     // leaves are compiled once, so three more actions add little code.
     let (four, one) = (code_size(&four.wasm), code_size(&one.wasm));
     assert!(four * 2 < one * 3, "four actions {four} bytes of code, one action {one}");
+}
+
+#[test]
+fn many_rules_of_one_template_in_a_leaf_are_one_loop_over_their_literals() {
+    // Each model's leaf holds all its guards; forty of them cost no more
+    // code than five: the leaf calls the template's loop once, with a table
+    // of their literals in data.
+    let runtime = Runtime::new().expect("runtime");
+    let actions = ["infer", "embed"];
+    let many = compile_both(&runtime, vec![("many.ward".into(), guards(&actions, 40))]);
+    let few = compile_both(&runtime, vec![("few.ward".into(), guards(&actions, 5))]);
+    validate_module(&many.wasm).expect("a valid module");
+    let extra_rules = 8 * 35;
+    let extra_code = code_size(&many.wasm).saturating_sub(code_size(&few.wasm));
+    assert!(extra_code < extra_rules, "{extra_code} more bytes of code for {extra_rules} more guards");
+    let (mut several, mut none) = (0, 0);
+    for k in 0..600usize {
+        let request = json!({
+            "principal": {"type": "User", "id": "u", "attributes": {"department": format!("d{}", k % 3)}},
+            "action": actions[k % 2],
+            "resource": {"type": "Model", "id": format!("m{}", k % 9), "attributes": {"family": "f"}},
+            "context": {"risk": (k * 13 % 110) as i64},
+        });
+        let text = serde_json::to_vec(&request).expect("json");
+        let expected = ward_compiler::interp::decide_json(&many.program, &text);
+        assert_eq!(many.module.decide_json(&text), expected, "request {request}");
+        several += usize::from(expected.rules.len() > 1);
+        none += usize::from(expected.rules.is_empty());
+    }
+    // Some requests are denied by many guards at once, some by none.
+    assert!(several > 100 && none > 50, "{several} {none}");
 }

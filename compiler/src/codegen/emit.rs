@@ -70,7 +70,26 @@ impl Literal {
             Literal::I64(v) => f.i64(v),
         };
     }
+
+    /// Its size in a batch record.
+    pub fn size(self) -> u32 {
+        match self {
+            Literal::I32(_) => 4,
+            Literal::I64(_) => 8,
+        }
+    }
+
+    /// Appends its bytes to a batch record, little-endian, unaligned.
+    pub fn write(self, record: &mut Vec<u8>) {
+        match self {
+            Literal::I32(v) => record.extend_from_slice(&v.to_le_bytes()),
+            Literal::I64(v) => record.extend_from_slice(&v.to_le_bytes()),
+        }
+    }
 }
+
+/// The size of a batch record's header: the rule's index, an `i32`.
+pub const RECORD_HEADER: u32 = 4;
 
 /// Emits rule functions.
 #[derive(Debug)]
@@ -86,6 +105,9 @@ pub struct Emitter<'a> {
     /// While a template is emitted, the literals read so far, each a
     /// parameter.
     literals: Option<Vec<Literal>>,
+    /// While a batch is emitted, the local holding the address of the
+    /// record that carries the literals ([`Emitter::batch_into`]).
+    record: Option<u32>,
 }
 
 struct Ctx {
@@ -103,7 +125,7 @@ struct Ctx {
 impl<'a> Emitter<'a> {
     /// An emitter of code for requests at `base`.
     pub fn new(program: &'a Program, layout: &'a Layout, data: &'a mut Data, base: u32) -> Emitter<'a> {
-        Emitter { program, layout, data, base, literals: None }
+        Emitter { program, layout, data, base, literals: None, record: None }
     }
 
     /// The function deciding whether `rule` applies: 1 when it does, 0 when
@@ -126,15 +148,43 @@ impl<'a> Emitter<'a> {
         (f.with_params(&params), literals)
     }
 
+    /// The rule's code evaluating a record of literals in place of
+    /// constants: [`Emitter::rule_into`]'s block, reading each literal from
+    /// the record whose address is in local `record` (the rule's index, an
+    /// `i32`, then each literal in [`Literal::write`]'s form, in order), and
+    /// the rule's literals. Rules that share a template share this code.
+    pub fn batch_into(
+        &mut self,
+        f: &mut Func,
+        rule: &Rule,
+        action_principals: Option<&[EntityTypeId]>,
+        record: u32,
+    ) -> Vec<Literal> {
+        self.literals = Some(Vec::new());
+        self.record = Some(record);
+        self.rule_into(f, rule, action_principals);
+        self.record = None;
+        self.literals.take().unwrap_or_default()
+    }
+
     /// Pushes a literal: a constant, or while a template is emitted, the
-    /// parameter that carries it.
+    /// parameter that carries it, or while a batch is, its field of the record.
     fn literal(&mut self, c: &mut Ctx, value: Literal) {
-        match &mut self.literals {
-            Some(literals) => {
+        match (&mut self.literals, self.record) {
+            (Some(literals), Some(record)) => {
+                let offset = RECORD_HEADER + literals.iter().map(|l| l.size()).sum::<u32>();
+                c.f.get(record);
+                match value {
+                    Literal::I32(_) => c.f.load32(offset),
+                    Literal::I64(_) => c.f.load64(offset),
+                };
+                literals.push(value);
+            }
+            (Some(literals), None) => {
                 c.f.get(PARAM_MARK + literals.len() as u32);
                 literals.push(value);
             }
-            None => value.push(&mut c.f),
+            (None, _) => value.push(&mut c.f),
         }
     }
 

@@ -11,7 +11,9 @@
 //! several leaves do: then it is a function of its own that they call.
 //! Rules that differ only in their literals — a large policy's thousands of
 //! per-model or per-department rules — share one function, their template,
-//! which each leaf calls with the rule's literals as arguments.
+//! which each leaf calls with the rule's literals as arguments. Where a leaf
+//! has several rules of one template (a model's many guards), it makes one
+//! call instead, of the template's loop over a table of their literals.
 //!
 //! Memory layout: constant data from address 16, then the three answer
 //! lists (applicable permits, applicable forbids, failing rules), then the
@@ -58,6 +60,11 @@ const INLINE_LEAVES: usize = 8;
 /// thousands of rules of a few shapes then run a few functions that stay in
 /// cache, and its module is a fraction of the size.
 const TEMPLATE_MIN: usize = 4;
+/// The rules of one template and effect that a leaf evaluates, when there
+/// are at least this many, are one call of the template's batch function,
+/// which loops over a table of their literals in data: a call per rule costs
+/// more than an iteration (a large policy's per-model guards are such runs).
+const BATCH_MIN: usize = 3;
 /// A rule with more literals than this keeps its own code: a call passing
 /// them all would be no smaller, and WebAssembly caps a function's
 /// parameters (at 1,000 in common validators).
@@ -124,6 +131,7 @@ fn intern(node: &Node, nodes: &mut Vec<NodeFn>, interned: &mut HashMap<Shape, us
 #[derive(Debug, Clone, Copy)]
 enum Body {
     Template(usize),
+    Batch(usize),
     Rule(usize),
     Node(usize),
     Noop,
@@ -134,7 +142,7 @@ enum Body {
 /// no earlier leaf did. Code that runs for one request then sits close
 /// together, which keeps a large policy's decisions from touching memory all
 /// over its code.
-fn placement(nodes: &[NodeFn], actions: usize, shared: &[bool], templates: usize) -> Vec<Body> {
+fn placement(nodes: &[NodeFn], actions: usize, shared: &[bool], templates: usize, batches: usize) -> Vec<Body> {
     struct Seen {
         rules: Vec<bool>,
         nodes: Vec<bool>,
@@ -164,12 +172,73 @@ fn placement(nodes: &[NodeFn], actions: usize, shared: &[bool], templates: usize
     }
     let mut placed = vec![Body::Noop];
     placed.extend((0..templates).map(Body::Template));
+    placed.extend((0..batches).map(Body::Batch));
     // Rules without a function of their own count as placed.
     let mut seen = Seen { rules: shared.iter().map(|&s| !s).collect(), nodes: vec![false; nodes.len()] };
     for root in 0..actions {
         place(root, nodes, &mut placed, &mut seen);
     }
     placed
+}
+
+/// What a leaf evaluates, in order.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    /// One rule.
+    Rule(usize),
+    /// Rules of one batch function (an index into the batches), whose
+    /// records are at `table..end` in data.
+    Batch { batch: usize, table: u32, end: u32 },
+}
+
+/// A batch function: the template and the effect of the rules it evaluates.
+type Batch = (usize, Effect);
+/// A batch function and a rule it evaluates, whose code it runs.
+type BatchOf = (Batch, usize);
+
+/// A leaf's steps: its rules, those of a template and effect with at least
+/// [`BATCH_MIN`] rules in the leaf gathered into one batch step (where the
+/// first of them was) whose table of records is placed in `data`.
+fn steps(
+    program: &Program,
+    rules: &[usize],
+    template_of: &[Option<TemplateCall>],
+    batches: &mut Vec<BatchOf>,
+    data: &mut Data,
+) -> Vec<Step> {
+    let batch_of = |r: usize| template_of[r].as_ref().map(|(t, _)| (*t, program.rules[r].effect));
+    let mut counts: HashMap<Batch, usize> = HashMap::new();
+    for &r in rules {
+        if let Some(b) = batch_of(r) {
+            *counts.entry(b).or_default() += 1;
+        }
+    }
+    let mut steps = Vec::new();
+    let mut gathered: Vec<Batch> = Vec::new();
+    for &r in rules {
+        let Some(key) = batch_of(r).filter(|b| counts[b] >= BATCH_MIN) else {
+            steps.push(Step::Rule(r));
+            continue;
+        };
+        if gathered.contains(&key) {
+            continue;
+        }
+        gathered.push(key);
+        let mut table = Vec::new();
+        for &q in rules.iter().filter(|&&q| batch_of(q) == Some(key)) {
+            table.extend_from_slice(&(q as i32).to_le_bytes());
+            for literal in template_of[q].iter().flat_map(|(_, literals)| literals) {
+                literal.write(&mut table);
+            }
+        }
+        let batch = batches.iter().position(|(b, _)| *b == key).unwrap_or_else(|| {
+            batches.push((key, r));
+            batches.len() - 1
+        });
+        let table_at = data.bytes(&table);
+        steps.push(Step::Batch { batch, table: table_at, end: table_at + table.len() as u32 });
+    }
+    steps
 }
 
 /// A template's parameter types and function.
@@ -225,6 +294,14 @@ fn templates(
     let of_rule =
         of_rule.into_iter().map(|t| t.and_then(|(shape, literals)| Some((number[shape]?, literals)))).collect();
     (templates, of_rule)
+}
+
+/// The helper that notes a rule of this effect's status.
+fn note_of(effect: Effect) -> H {
+    match effect {
+        Effect::Permit => H::NotePermit,
+        Effect::Forbid => H::NoteForbid,
+    }
 }
 
 /// The SHA-256 of the sources, as the manifest reports it.
@@ -319,16 +396,6 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
             emitter.rule(rule, principals_for(rule).as_deref()).instructions()
         })
         .collect();
-    let n = program.rules.len() as u32;
-    let list = 4 + 4 * n;
-    // The answer slot (ABI: where `ward_output` points), then the lists.
-    let answer_slot = data.end().div_ceil(8) * 8;
-    let permits = answer_slot + 8;
-    let forbids = permits + list;
-    let errors = forbids + list;
-    let base = (errors + list).div_ceil(16) * 16;
-    let ctx = Ctx { base, permits, forbids, errors };
-
     // A rule evaluated by one leaf only is inlined there, and so is a small
     // one a few leaves evaluate (it has several actions); any other is a
     // function its leaves call.
@@ -340,7 +407,30 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
             }
         }
     }
-    let (templates, template_of) = templates(program, &layout, &mut data, base, &leaves_of, &principals_for);
+    // Which rules share a template does not depend on where requests start
+    // (every rule addresses them from the same base), so the batch tables,
+    // which hold the rules' literals, can be placed before it is known.
+    let (_, template_of) = templates(program, &layout, &mut data, 0, &leaves_of, &principals_for);
+    let mut batches: Vec<BatchOf> = Vec::new();
+    let leaf_steps: Vec<Vec<Step>> = nodes
+        .iter()
+        .map(|node| match node {
+            NodeFn::Leaf(rules) => steps(program, rules, &template_of, &mut batches, &mut data),
+            NodeFn::Switch { .. } => Vec::new(),
+        })
+        .collect();
+    let n = program.rules.len() as u32;
+    let list = 4 + 4 * n;
+    // The answer slot (ABI: where `ward_output` points), then the lists.
+    let answer_slot = data.end().div_ceil(8) * 8;
+    let permits = answer_slot + 8;
+    let forbids = permits + list;
+    let errors = forbids + list;
+    let base = (errors + list).div_ceil(16) * 16;
+    let ctx = Ctx { base, permits, forbids, errors };
+
+    let (templates, placed_template_of) = templates(program, &layout, &mut data, base, &leaves_of, &principals_for);
+    debug_assert!(placed_template_of == template_of, "templates do not depend on the base");
     let shared: Vec<bool> = leaves_of
         .iter()
         .zip(&rule_sizes)
@@ -363,8 +453,9 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     // the exports.
     let helper_list = helpers::all();
     let first_body = helper_list.len() as u32;
-    let placed = placement(&nodes, actions, &shared, templates.len());
+    let placed = placement(&nodes, actions, &shared, templates.len(), batches.len());
     let mut template_fn = vec![0u32; templates.len()];
+    let mut batch_fn = vec![0u32; batches.len()];
     let mut rule_fn = vec![0u32; program.rules.len()];
     let mut node_fn = vec![0u32; nodes.len()];
     let mut noop = 0;
@@ -372,6 +463,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         let index = first_body + position as u32;
         match *body {
             Body::Template(t) => template_fn[t] = index,
+            Body::Batch(b) => batch_fn[b] = index,
             Body::Rule(r) => rule_fn[r] = index,
             Body::Node(k) => node_fn[k] = index,
             Body::Noop => noop = index,
@@ -392,6 +484,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     let void = type_of(vec![], vec![]);
     let to_i32 = type_of(vec![], vec![ValType::I32]);
     let i32_to_i32 = type_of(vec![ValType::I32], vec![ValType::I32]);
+    let range = type_of(vec![ValType::I32, ValType::I32], vec![]);
 
     let mut functions = FunctionSection::new();
     let mut code = CodeSection::new();
@@ -409,6 +502,28 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                 code.function(&function);
                 continue;
             }
+            Body::Batch(b) => {
+                // Loops over the records from the first parameter's address
+                // to the second's, evaluating the template's code on each.
+                let ((_, effect), r) = batches[b];
+                let rule = &program.rules[r];
+                functions.function(range);
+                let (record, end) = (0, 1);
+                let mut f = Func::new(2);
+                let status = f.local(ValType::I32);
+                f.loop_();
+                let top = f.depth();
+                let mut emitter = Emitter::new(program, &layout, &mut data, base);
+                let literals = emitter.batch_into(&mut f, rule, principals_for(rule).as_deref(), record);
+                let size = emit::RECORD_HEADER + literals.iter().map(|l| l.size()).sum::<u32>();
+                f.tee(status).if_(BlockType::Empty);
+                f.get(record).load32(0).get(status).call(helpers::index(note_of(effect)));
+                f.end();
+                f.get(record).i32(size as i32).op(I::I32Add).tee(record).get(end).op(I::I32LtU).br_if(top);
+                f.end();
+                code.function(&f.finish());
+                continue;
+            }
             Body::Rule(r) => {
                 functions.function(to_i32);
                 code.function(&rule_fns[r].take().unwrap_or_else(|| Func::new(0)).finish());
@@ -419,8 +534,9 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                 code.function(&Func::new(0).finish());
                 continue;
             }
-            Body::Node(k) => &nodes[k],
+            Body::Node(k) => (k, &nodes[k]),
         };
+        let (k, node) = node;
         functions.function(void);
         let mut f = Func::new(0);
         match node {
@@ -429,7 +545,15 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                 // failed. Most rules of a leaf do not apply, so the note is
                 // called only for the others.
                 let status = f.local(ValType::I32);
-                for &r in rules {
+                debug_assert!(leaf_steps[k].len() <= rules.len());
+                for step in &leaf_steps[k] {
+                    let r = match *step {
+                        Step::Rule(r) => r,
+                        Step::Batch { batch, table, end } => {
+                            f.addr(table).addr(end).call(batch_fn[batch]);
+                            continue;
+                        }
+                    };
                     let rule = &program.rules[r];
                     if let Some((t, literals)) = &template_of[r] {
                         for literal in literals {
@@ -442,9 +566,8 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                         let mut emitter = Emitter::new(program, &layout, &mut data, base);
                         emitter.rule_into(&mut f, rule, principals_for(rule).as_deref());
                     }
-                    let note = if rule.effect == Effect::Permit { H::NotePermit } else { H::NoteForbid };
                     f.tee(status).if_(BlockType::Empty);
-                    f.i32(r as i32).get(status).call(helpers::index(note));
+                    f.i32(r as i32).get(status).call(helpers::index(note_of(rule.effect)));
                     f.end();
                 }
             }
