@@ -495,7 +495,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     }
     let mut templates = templates.into_iter().map(Some).collect::<Vec<_>>();
     for body in &placed {
-        let node = match *body {
+        let (k, node) = match *body {
             Body::Template(t) => {
                 let (params, function) = templates[t].take().unwrap_or_else(|| (Vec::new(), Func::new(0).finish()));
                 functions.function(type_of(params, vec![ValType::I32]));
@@ -536,16 +536,14 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
             }
             Body::Node(k) => (k, &nodes[k]),
         };
-        let (k, node) = node;
         functions.function(void);
         let mut f = Func::new(0);
         match node {
-            NodeFn::Leaf(rules) => {
+            NodeFn::Leaf(_) => {
                 // A rule's status: 0 it does not apply, 1 it does, 2 it
                 // failed. Most rules of a leaf do not apply, so the note is
                 // called only for the others.
                 let status = f.local(ValType::I32);
-                debug_assert!(leaf_steps[k].len() <= rules.len());
                 for step in &leaf_steps[k] {
                     let r = match *step {
                         Step::Rule(r) => r,
