@@ -146,6 +146,23 @@ pub fn signature(h: H) -> (Vec<ValType>, Vec<ValType>) {
 }
 
 /// Builds a helper's body.
+/// Notes a rule's status (local `status`, not 0) in the answer lists: the
+/// rule's index, which `rule` pushes, goes to the list of applicable permits
+/// or forbids when the status is 1, to the failing rules' when it is 2. The
+/// body of [`H::NotePermit`] and [`H::NoteForbid`], and inlined where a
+/// call per rule would cost too much.
+pub fn note_into(f: &mut Func, ctx: Ctx, permit: bool, rule: &dyn Fn(&mut Func), status: u32) {
+    let (global, list) = if permit { (G_PERMITS, ctx.permits) } else { (G_FORBIDS, ctx.forbids) };
+    for (value, global, list) in [(1, global, list), (2, G_ERRORS, ctx.errors)] {
+        f.get(status).i32(value).op(I::I32Eq).if_(BlockType::Empty);
+        f.op(I::GlobalGet(global)).i32(4).op(I::I32Mul);
+        rule(f);
+        f.store32(list + 4);
+        f.op(I::GlobalGet(global)).i32(1).op(I::I32Add).op(I::GlobalSet(global));
+        f.end();
+    }
+}
+
 pub fn build(h: H, ctx: Ctx) -> Func {
     let params = signature(h).0.len() as u32;
     let mut f = Func::new(params);
@@ -287,15 +304,7 @@ pub fn build(h: H, ctx: Ctx) -> Func {
                 f.get(0).get(elem).call(index(H::InHier));
             });
         }
-        H::NotePermit | H::NoteForbid => {
-            let (global, list) = if h == H::NotePermit { (G_PERMITS, ctx.permits) } else { (G_FORBIDS, ctx.forbids) };
-            for (status, global, list) in [(1, global, list), (2, G_ERRORS, ctx.errors)] {
-                f.get(1).i32(status).op(I::I32Eq).if_(BlockType::Empty);
-                f.op(I::GlobalGet(global)).i32(4).op(I::I32Mul).get(0).store32(list + 4);
-                f.op(I::GlobalGet(global)).i32(1).op(I::I32Add).op(I::GlobalSet(global));
-                f.end();
-            }
-        }
+        H::NotePermit | H::NoteForbid => note_into(&mut f, ctx, h == H::NotePermit, &|f| _ = f.get(0), 1),
         H::Has(kind) => {
             scan(&mut f, ctx, 0, kind, 0, 1, |f, elem| {
                 element_value(f, kind, elem);

@@ -517,7 +517,8 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                 let literals = emitter.batch_into(&mut f, rule, principals_for(rule).as_deref(), record);
                 let size = emit::RECORD_HEADER + literals.iter().map(|l| l.size()).sum::<u32>();
                 f.tee(status).if_(BlockType::Empty);
-                f.get(record).load32(0).get(status).call(helpers::index(note_of(effect)));
+                let rule_index = |f: &mut Func| _ = f.get(record).load32(0);
+                helpers::note_into(&mut f, ctx, effect == Effect::Permit, &rule_index, status);
                 f.end();
                 f.get(record).i32(size as i32).op(I::I32Add).tee(record).get(end).op(I::I32LtU).br_if(top);
                 f.end();
