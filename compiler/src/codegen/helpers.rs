@@ -145,7 +145,6 @@ pub fn signature(h: H) -> (Vec<ValType>, Vec<ValType>) {
     }
 }
 
-/// Builds a helper's body.
 /// Notes a rule's status (local `status`, not 0) in the answer lists: the
 /// rule's index, which `rule` pushes, goes to the list of applicable permits
 /// or forbids when the status is 1, to the failing rules' when it is 2. The
@@ -163,6 +162,7 @@ pub fn note_into(f: &mut Func, ctx: Ctx, permit: bool, rule: &dyn Fn(&mut Func),
     }
 }
 
+/// Builds a helper's body.
 pub fn build(h: H, ctx: Ctx) -> Func {
     let params = signature(h).0.len() as u32;
     let mut f = Func::new(params);
