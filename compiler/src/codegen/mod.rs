@@ -193,8 +193,6 @@ enum Step {
 
 /// A batch function: the template and the effect of the rules it evaluates.
 type Batch = (usize, Effect);
-/// A batch function and a rule it evaluates, whose code it runs.
-type BatchOf = (Batch, usize);
 
 /// A leaf's steps: its rules, those of a template and effect with at least
 /// [`BATCH_MIN`] rules in the leaf gathered into one batch step (where the
@@ -203,7 +201,7 @@ fn steps(
     program: &Program,
     rules: &[usize],
     template_of: &[Option<TemplateCall>],
-    batches: &mut Vec<BatchOf>,
+    batches: &mut Vec<Batch>,
     data: &mut Data,
 ) -> Vec<Step> {
     let batch_of = |r: usize| template_of[r].as_ref().map(|(t, _)| (*t, program.rules[r].effect));
@@ -231,8 +229,8 @@ fn steps(
                 literal.write(&mut table);
             }
         }
-        let batch = batches.iter().position(|(b, _)| *b == key).unwrap_or_else(|| {
-            batches.push((key, r));
+        let batch = batches.iter().position(|b| *b == key).unwrap_or_else(|| {
+            batches.push(key);
             batches.len() - 1
         });
         let table_at = data.bytes(&table);
@@ -247,7 +245,9 @@ type Template = (Vec<ValType>, Function);
 type TemplateCall = (usize, Vec<Literal>);
 
 /// The templates shared by at least [`TEMPLATE_MIN`] of the rules that some
-/// leaf evaluates, and per rule, its template and literals when it has one.
+/// leaf evaluates, each as its first rule, and per rule, its template and
+/// literals when it has one. Which rules share a template does not depend on
+/// `base` (every rule addresses requests from it alike).
 fn templates(
     program: &Program,
     layout: &Layout,
@@ -255,12 +255,13 @@ fn templates(
     base: u32,
     leaves_of: &[usize],
     principals_for: &dyn Fn(&crate::program::Rule) -> Option<Vec<crate::program::EntityTypeId>>,
-) -> (Vec<Template>, Vec<Option<TemplateCall>>) {
+) -> (Vec<usize>, Vec<Option<TemplateCall>>) {
     // Rules of the same shape have the same parameter types and body.
     let mut shapes: HashMap<(Vec<ValType>, Vec<u8>), usize> = HashMap::new();
-    let mut found: Vec<(Template, usize)> = Vec::new();
+    // Per shape, its first rule and how many rules have it.
+    let mut found: Vec<(usize, usize)> = Vec::new();
     let mut of_rule: Vec<Option<TemplateCall>> = Vec::with_capacity(program.rules.len());
-    for (rule, &uses) in program.rules.iter().zip(leaves_of) {
+    for (r, (rule, &uses)) in program.rules.iter().zip(leaves_of).enumerate() {
         if uses == 0 {
             of_rule.push(None);
             continue;
@@ -272,11 +273,10 @@ fn templates(
             continue;
         }
         let params: Vec<ValType> = literals.iter().map(|l| l.val()).collect();
-        let function = f.finish();
         let mut body = Vec::new();
-        function.encode(&mut body);
-        let shape = *shapes.entry((params.clone(), body)).or_insert_with(|| {
-            found.push(((params, function), 0));
+        f.finish().encode(&mut body);
+        let shape = *shapes.entry((params, body)).or_insert_with(|| {
+            found.push((r, 0));
             found.len() - 1
         });
         found[shape].1 += 1;
@@ -285,10 +285,10 @@ fn templates(
     // Only shapes with enough rules become templates, renumbered in order.
     let mut number = vec![None; found.len()];
     let mut templates = Vec::new();
-    for (shape, (template, count)) in found.into_iter().enumerate() {
+    for (shape, (first, count)) in found.into_iter().enumerate() {
         if count >= TEMPLATE_MIN {
             number[shape] = Some(templates.len());
-            templates.push(template);
+            templates.push(first);
         }
     }
     let of_rule =
@@ -407,11 +407,11 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
             }
         }
     }
-    // Which rules share a template does not depend on where requests start
-    // (every rule addresses them from the same base), so the batch tables,
-    // which hold the rules' literals, can be placed before it is known.
-    let (_, template_of) = templates(program, &layout, &mut data, 0, &leaves_of, &principals_for);
-    let mut batches: Vec<BatchOf> = Vec::new();
+    // Templates are found before requests' base is known, so that the batch
+    // tables, which hold the rules' literals, are placed with the constants;
+    // their code is emitted once it is known, from each one's first rule.
+    let (template_rules, template_of) = templates(program, &layout, &mut data, 0, &leaves_of, &principals_for);
+    let mut batches: Vec<Batch> = Vec::new();
     let leaf_steps: Vec<Vec<Step>> = nodes
         .iter()
         .map(|node| match node {
@@ -429,8 +429,15 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     let base = (errors + list).div_ceil(16) * 16;
     let ctx = Ctx { base, permits, forbids, errors };
 
-    let (templates, placed_template_of) = templates(program, &layout, &mut data, base, &leaves_of, &principals_for);
-    debug_assert!(placed_template_of == template_of, "templates do not depend on the base");
+    let templates: Vec<Template> = template_rules
+        .iter()
+        .map(|&r| {
+            let rule = &program.rules[r];
+            let mut emitter = Emitter::new(program, &layout, &mut data, base);
+            let (f, literals) = emitter.template(rule, principals_for(rule).as_deref());
+            (literals.iter().map(|l| l.val()).collect(), f.finish())
+        })
+        .collect();
     let shared: Vec<bool> = leaves_of
         .iter()
         .zip(&rule_sizes)
@@ -505,8 +512,9 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
             Body::Batch(b) => {
                 // Loops over the records from the first parameter's address
                 // to the second's, evaluating the template's code on each.
-                let ((_, effect), r) = batches[b];
-                let rule = &program.rules[r];
+                // The template's code, as its first rule has it.
+                let (t, effect) = batches[b];
+                let rule = &program.rules[template_rules[t]];
                 functions.function(range);
                 let (record, end) = (0, 1);
                 let mut f = Func::new(2);
