@@ -511,8 +511,8 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
             }
             Body::Batch(b) => {
                 // Loops over the records from the first parameter's address
-                // to the second's, evaluating the template's code on each.
-                // The template's code, as its first rule has it.
+                // to the second's, evaluating on each the template's code (as
+                // its first rule has it, literals read from the record).
                 let (t, effect) = batches[b];
                 let rule = &program.rules[template_rules[t]];
                 functions.function(range);
