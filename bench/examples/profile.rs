@@ -1,6 +1,7 @@
 //! Times Ward's decision paths alone, for profiling with `perf`:
 //! `cargo run --release -p ward-bench --example profile -- N PATH SECONDS`
-//! where PATH is `decide`, `verdict`, `encoded`, `built`, `json`, `json-verdict` or `encode`.
+//! where PATH is `decide`, `verdict`, `encoded`, `built`, `json`, `json-verdict`, `encode` or `floor`
+//! (the wasmtime call alone, without Ward code).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -59,6 +60,7 @@ fn main() {
     let requests = &requests[..distinct];
     let encoded = &encoded[..distinct];
     let mut evaluator = ward.module.evaluator().expect("evaluator");
+    let mut floor = ward_bench::floor::WasmFloor::new().expect("floor");
     let deadline = Instant::now() + Duration::from_secs_f64(seconds.min(1e6));
     let mut calls = 0u64;
     let start = Instant::now();
@@ -72,6 +74,7 @@ fn main() {
                 "json" => evaluator.decide_json(&json[i]).is_allow(),
                 "json-verdict" => evaluator.evaluate_json(&json[i]).is_allow(),
                 "encode" => ward.module.encode(&requests[i]).is_ok(),
+                "floor" => floor.call(encoded[i].as_bytes()).unwrap_or(false),
                 other => panic!("unknown path {other}"),
             };
             black_box(allowed);

@@ -11,12 +11,14 @@
 //! criterion.
 
 pub mod engines;
+pub mod floor;
 pub mod harness;
 pub mod workload;
 
 use ward_runtime::{DecisionModule, EncodedRequest, Evaluator, Request, Runtime, Verdict};
 
 use crate::engines::{Cedar, CedarInput, GatewayRequest, Rego, SetupError, Ward, WardHandles};
+use crate::floor::WasmFloor;
 use crate::workload::{GenRequest, Rule, Universe};
 
 /// Reads a verdict as a gateway's hot path does: the outcome and the
@@ -60,6 +62,8 @@ pub struct Suite {
     pub cedar: Cedar,
     /// regorus.
     pub rego: Rego,
+    /// The floor under any WebAssembly decision module.
+    pub floor: WasmFloor,
 }
 
 /// The outcome of the agreement check.
@@ -100,7 +104,9 @@ impl Suite {
         let evaluator = ward.module.evaluator().map_err(|e| format!("no evaluator: {e}"))?;
         let gateway = requests.iter().map(|r| GatewayRequest::new(&universe, r)).collect();
         let handles = WardHandles::new(&ward.module)?;
+        let floor = WasmFloor::new()?;
         Ok(Suite {
+            floor,
             gateway,
             handles,
             n,
