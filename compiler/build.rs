@@ -1,3 +1,4 @@
+#[allow(clippy::expect_used, reason = "a build script reports failure by panicking")]
 fn main() {
     lalrpop::Configuration::new()
         .use_cargo_dir_conventions()

@@ -3,6 +3,8 @@
 //! where PATH is `decide`, `verdict`, `encoded`, `built`, `json`, `json-verdict`, `encode` or `floor`
 //! (the wasmtime call alone, without Ward code).
 
+#![allow(clippy::expect_used, clippy::panic, reason = "a profiling tool: a failed set-up or an unknown path stops it")]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

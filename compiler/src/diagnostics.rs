@@ -434,7 +434,7 @@ impl Diagnostic {
 
 /// Sorts diagnostics by location, then code, and drops exact duplicates.
 pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
-    diagnostics.sort_by(|a, b| (a.span(), a.code).cmp(&(b.span(), b.code)));
+    diagnostics.sort_by_key(|a| (a.span(), a.code));
     diagnostics.dedup();
 }
 

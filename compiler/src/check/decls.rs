@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{AliasSlot, Checker, DefSlot, FileScope, Package, Symbol};
+use super::{AliasSlot, Checker, DefSlot, FileScope, Symbol};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::program::{
     ActionDecl, ActionId, DefId, EntityType, EntityTypeId, EnumId, EnumType, Field, ObligationDecl, ObligationId,
@@ -207,7 +207,7 @@ impl<'a> Checker<'a> {
             );
             return false;
         }
-        let symbols = &mut self.packages.entry(package.to_owned()).or_insert_with(Package::default).symbols;
+        let symbols = &mut self.packages.entry(package.to_owned()).or_default().symbols;
         if let Some((_, first)) = symbols.get(&name.name) {
             let first = *first;
             self.error(
@@ -395,11 +395,8 @@ impl<'a> Checker<'a> {
         let mut out = Vec::new();
         for path in paths {
             match self.resolve_path(file, path, "type") {
-                Some(Symbol::Entity(id)) => {
-                    if !out.contains(&id) {
-                        out.push(id);
-                    }
-                }
+                Some(Symbol::Entity(id)) if out.contains(&id) => {}
+                Some(Symbol::Entity(id)) => out.push(id),
                 Some(_) => self.error(
                     Diagnostic::new(
                         Code::InvalidDefinition,
@@ -533,18 +530,18 @@ impl<'a> Checker<'a> {
                     (lo, hi) => {
                         let min = lo.and_then(Result::ok);
                         let max = hi.and_then(Result::ok);
-                        if let (Some(a), Some(b)) = (min, max) {
-                            if a > b {
-                                self.error(
-                                    Diagnostic::new(
-                                        Code::InvalidRange,
-                                        *span,
-                                        format!("empty range: {a} is greater than {b}"),
-                                    )
-                                    .help("write the lower bound first"),
-                                );
-                                return None;
-                            }
+                        if let (Some(a), Some(b)) = (min, max)
+                            && a > b
+                        {
+                            self.error(
+                                Diagnostic::new(
+                                    Code::InvalidRange,
+                                    *span,
+                                    format!("empty range: {a} is greater than {b}"),
+                                )
+                                .help("write the lower bound first"),
+                            );
+                            return None;
                         }
                         Some(Type::Int { min, max })
                     }

@@ -166,19 +166,19 @@ impl Checker<'_> {
     /// Types an expression that must be a boolean condition.
     pub(super) fn condition(&mut self, e: &ast::Expr, scope: &mut Scope, facts: &Facts) -> Typed {
         let typed = self.expr(e, scope, facts);
-        if let Some(expr) = &typed.expr {
-            if expr.ty != Type::Bool {
-                let found = self.show(&expr.ty);
-                self.error(
-                    Diagnostic::new(
-                        Code::NonBoolCondition,
-                        e.span,
-                        format!("expected a condition of type `Bool`, found `{found}`"),
-                    )
-                    .label(format!("this is of type `{found}`")),
-                );
-                return Typed::none();
-            }
+        if let Some(expr) = &typed.expr
+            && expr.ty != Type::Bool
+        {
+            let found = self.show(&expr.ty);
+            self.error(
+                Diagnostic::new(
+                    Code::NonBoolCondition,
+                    e.span,
+                    format!("expected a condition of type `Bool`, found `{found}`"),
+                )
+                .label(format!("this is of type `{found}`")),
+            );
+            return Typed::none();
         }
         typed
     }
@@ -600,10 +600,8 @@ impl Checker<'_> {
                             let what = format!("entity type `{}`", entity.name);
                             let several = ids.len() > 1;
                             self.unknown_attribute(name, &what, candidates.iter().map(String::as_str).collect());
-                            if several {
-                                if let Some(d) = self.diags.last_mut() {
-                                    d.help = Some("the value may be of several entity types; narrow the scope, such as `principal: User`".to_owned());
-                                }
+                            if several && let Some(d) = self.diags.last_mut() {
+                                d.help = Some("the value may be of several entity types; narrow the scope, such as `principal: User`".to_owned());
                             }
                             return None;
                         }
@@ -1075,38 +1073,37 @@ impl Checker<'_> {
                 }
             }
             ast::ExprKind::Attr(receiver, method) => {
-                if let Some(path) = self.name_path(receiver, scope) {
-                    if let [(alias, alias_span)] = path.as_slice() {
-                        if self.scopes[scope.file].aliases.contains_key(*alias) {
-                            self.refer_alias(scope.file, *alias_span, alias);
-                            let found = self.lookup_qualified(scope.file, alias, &method.name);
-                            if let Some(symbol) = found {
-                                self.refer(method.span, symbol);
-                            }
-                            return match found {
-                                Some(Symbol::Def(id)) => self.def_call(id, &method.name, args, span, scope, facts),
-                                Some(_) => {
-                                    self.error(Diagnostic::new(
-                                        Code::UnknownFunction,
-                                        callee.span,
-                                        format!("`{alias}.{}` is not a function", method.name),
-                                    ));
-                                    None
-                                }
-                                None => {
-                                    self.error(
-                                        Diagnostic::new(
-                                            Code::UnknownFunction,
-                                            method.span,
-                                            format!("package `{alias}` has no function `{}`", method.name),
-                                        )
-                                        .related(*alias_span, "this package"),
-                                    );
-                                    None
-                                }
-                            };
-                        }
+                if let Some(path) = self.name_path(receiver, scope)
+                    && let [(alias, alias_span)] = path.as_slice()
+                    && self.scopes[scope.file].aliases.contains_key(*alias)
+                {
+                    self.refer_alias(scope.file, *alias_span, alias);
+                    let found = self.lookup_qualified(scope.file, alias, &method.name);
+                    if let Some(symbol) = found {
+                        self.refer(method.span, symbol);
                     }
+                    return match found {
+                        Some(Symbol::Def(id)) => self.def_call(id, &method.name, args, span, scope, facts),
+                        Some(_) => {
+                            self.error(Diagnostic::new(
+                                Code::UnknownFunction,
+                                callee.span,
+                                format!("`{alias}.{}` is not a function", method.name),
+                            ));
+                            None
+                        }
+                        None => {
+                            self.error(
+                                Diagnostic::new(
+                                    Code::UnknownFunction,
+                                    method.span,
+                                    format!("package `{alias}` has no function `{}`", method.name),
+                                )
+                                .related(*alias_span, "this package"),
+                            );
+                            None
+                        }
+                    };
                 }
                 let receiver = self.expr(receiver, scope, facts).expr?;
                 self.method(receiver, method, args, span, scope, facts)

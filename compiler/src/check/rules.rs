@@ -20,17 +20,17 @@ impl Checker<'_> {
             let (file, decl) = (self.defs[id].file, self.defs[id].decl);
             let mut scope = Scope::def(file, DefId(id as u32), &self.defs[id].params);
             let body = self.expr(&decl.body, &mut scope, &Facts::new()).expr;
-            if let (Some(body), Some(ret)) = (&body, &self.defs[id].ret) {
-                if !assignable(&body.ty, ret) {
-                    let expected = format!("`{}` as declared", self.show(ret));
-                    let found = self.show(&body.ty);
-                    self.error(
-                        Diagnostic::new(Code::TypeMismatch, body.span, format!("expected {expected}, found `{found}`"))
-                            .label(format!("the body is of type `{found}`"))
-                            .related(decl.ret.span(), "result type declared here"),
-                    );
-                    continue;
-                }
+            if let (Some(body), Some(ret)) = (&body, &self.defs[id].ret)
+                && !assignable(&body.ty, ret)
+            {
+                let expected = format!("`{}` as declared", self.show(ret));
+                let found = self.show(&body.ty);
+                self.error(
+                    Diagnostic::new(Code::TypeMismatch, body.span, format!("expected {expected}, found `{found}`"))
+                        .label(format!("the body is of type `{found}`"))
+                        .related(decl.ret.span(), "result type declared here"),
+                );
+                continue;
             }
             self.defs[id].body = body;
         }
@@ -400,16 +400,15 @@ impl Checker<'_> {
             Some(ast::ScopeConstraint::Eq(e)) => match self.scope_entities(file, e, false) {
                 Some(mut list) => {
                     let lit = list.remove(0);
-                    if let Some(types) = &out.types {
-                        if !types.contains(&lit.ty) {
-                            let (a, b) =
-                                (self.show(&Type::Entity(types.clone())), self.show(&Type::Entity(vec![lit.ty])));
-                            self.error(
-                                Diagnostic::new(Code::InvalidScope, e.span, format!("a `{a}` can never be a `{b}`"))
-                                    .label(format!("the {role} is declared a `{a}`")),
-                            );
-                            ok = false;
-                        }
+                    if let Some(types) = &out.types
+                        && !types.contains(&lit.ty)
+                    {
+                        let (a, b) = (self.show(&Type::Entity(types.clone())), self.show(&Type::Entity(vec![lit.ty])));
+                        self.error(
+                            Diagnostic::new(Code::InvalidScope, e.span, format!("a `{a}` can never be a `{b}`"))
+                                .label(format!("the {role} is declared a `{a}`")),
+                        );
+                        ok = false;
                     }
                     out.types = Some(vec![lit.ty]);
                     out.eq = Some(lit);

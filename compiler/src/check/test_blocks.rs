@@ -344,7 +344,7 @@ impl<'a> Checker<'a> {
 
     /// An obligation argument as a decision renders it.
     fn constant(&mut self, ty: &Type, data: &Data) -> Option<Json> {
-        let json = match (ty, &data.kind) {
+        match (ty, &data.kind) {
             (Type::Bool, DataKind::Bool(b)) => Some(Json::Bool(*b)),
             (Type::Int { .. }, DataKind::Int(n)) => self.int(*n, data.span),
             (Type::Duration, DataKind::Duration(ms)) => self.duration(*ms, data.span),
@@ -353,7 +353,7 @@ impl<'a> Checker<'a> {
             }
             (Type::Enum(id), DataKind::Name(path)) => {
                 let value = &path.last().name;
-                let Some(decl) = self.schema.enums.get(id.0 as usize) else { return None };
+                let decl = self.schema.enums.get(id.0 as usize)?;
                 if !decl.values.contains(value) {
                     let d = Diagnostic::new(
                         Code::UnknownValue,
@@ -372,10 +372,9 @@ impl<'a> Checker<'a> {
                     Diagnostic::new(Code::InvalidTestData, data.span, "this value does not fit the parameter's type")
                         .label(format!("expected a `{}`", self.show(ty))),
                 );
-                return None;
+                None
             }
-        };
-        json
+        }
     }
 
     fn expected_errors(&mut self, data: &Data) -> Option<Vec<ExpectedError>> {

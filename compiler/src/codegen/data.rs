@@ -51,7 +51,7 @@ impl Data {
     }
 
     fn alloc(&mut self, size: u32, align: u32) -> u32 {
-        while self.bytes.len() % align as usize != 0 {
+        while !self.bytes.len().is_multiple_of(align as usize) {
             self.bytes.push(0);
         }
         let at = self.end();

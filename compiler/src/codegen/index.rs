@@ -37,6 +37,9 @@ pub enum Node {
     },
 }
 
+/// A rule (its index into `Program::rules`) and the values its keys must have.
+type RuleKeys = (usize, Vec<(Key, u32)>);
+
 /// Leaves up to this size are not split further.
 const LEAF_MAX: usize = 3;
 /// Nesting limit for switches.
@@ -50,7 +53,7 @@ pub fn build(program: &Program, layout: &Layout, string_id: &mut dyn FnMut(&str)
     (0..program.schema.actions.len())
         .map(|a| {
             let action = &program.schema.actions[a];
-            let rules: Vec<(usize, Vec<(Key, u32)>)> = program
+            let rules: Vec<RuleKeys> = program
                 .rules
                 .iter()
                 .enumerate()
@@ -78,7 +81,7 @@ pub fn build(program: &Program, layout: &Layout, string_id: &mut dyn FnMut(&str)
         .collect()
 }
 
-fn split(rules: Vec<(usize, Vec<(Key, u32)>)>, used: &mut Vec<Key>) -> Node {
+fn split(rules: Vec<RuleKeys>, used: &mut Vec<Key>) -> Node {
     if rules.len() <= LEAF_MAX || used.len() >= MAX_DEPTH {
         return Node::Leaf(rules.into_iter().map(|(i, _)| i).collect());
     }
@@ -97,7 +100,7 @@ fn split(rules: Vec<(usize, Vec<(Key, u32)>)>, used: &mut Vec<Key>) -> Node {
         return Node::Leaf(rules.into_iter().map(|(i, _)| i).collect());
     };
     let _ = count;
-    let mut cases: BTreeMap<u32, Vec<(usize, Vec<(Key, u32)>)>> = BTreeMap::new();
+    let mut cases: BTreeMap<u32, Vec<RuleKeys>> = BTreeMap::new();
     let mut rest = Vec::new();
     for (index, keys) in rules {
         match keys.iter().find(|(k, _)| *k == key) {
@@ -136,10 +139,8 @@ fn rule_keys(
             conjuncts.push(condition);
         }
         for c in conjuncts {
-            if *when {
-                if let Some(key) = equality_key(c, layout, string_id) {
-                    keys.push(key);
-                }
+            if *when && let Some(key) = equality_key(c, layout, string_id) {
+                keys.push(key);
             }
             if can_fail(program, c, memo) {
                 return keys;

@@ -362,19 +362,19 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     let mut table_nodes: Vec<usize> = (0..actions).collect();
     let mut table_slot: Vec<Option<u32>> = (0..nodes.len()).map(|k| (k < actions).then_some(k as u32 + 1)).collect();
     for node in &mut nodes {
-        if let NodeFn::Switch { cases, table, .. } = node {
-            if cases.len() > SMALL_SWITCH {
-                let max = cases.iter().map(|(v, _)| *v).max().unwrap_or(0);
-                let mut array = vec![0u8; (max as usize + 1) * 4];
-                for (value, child) in cases.iter() {
-                    let slot = *table_slot[*child].get_or_insert_with(|| {
-                        table_nodes.push(*child);
-                        table_nodes.len() as u32
-                    });
-                    array[*value as usize * 4..*value as usize * 4 + 4].copy_from_slice(&slot.to_le_bytes());
-                }
-                *table = Some(data.bytes(&array));
+        if let NodeFn::Switch { cases, table, .. } = node
+            && cases.len() > SMALL_SWITCH
+        {
+            let max = cases.iter().map(|(v, _)| *v).max().unwrap_or(0);
+            let mut array = vec![0u8; (max as usize + 1) * 4];
+            for (value, child) in cases.iter() {
+                let slot = *table_slot[*child].get_or_insert_with(|| {
+                    table_nodes.push(*child);
+                    table_nodes.len() as u32
+                });
+                array[*value as usize * 4..*value as usize * 4 + 4].copy_from_slice(&slot.to_le_bytes());
             }
+            *table = Some(data.bytes(&array));
         }
     }
 

@@ -70,6 +70,7 @@ pub struct Import {
 
 /// A top-level item.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant, reason = "items are few, built once per file; boxing would only add indirection")]
 pub enum Item {
     /// `entity User in [Group] { ... }`
     Entity(EntityDecl),

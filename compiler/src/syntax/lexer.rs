@@ -370,11 +370,12 @@ pub fn lex(source: &str) -> Lexed {
             }
             Err(e) => {
                 // Merge runs of unexpected characters into one error token.
-                if let Some((_, Tok::Error(LexError::UnexpectedChar), end)) = out.tokens.last_mut() {
-                    if e == LexError::UnexpectedChar && *end == span.start {
-                        *end = span.end;
-                        continue;
-                    }
+                if let Some((_, Tok::Error(LexError::UnexpectedChar), end)) = out.tokens.last_mut()
+                    && e == LexError::UnexpectedChar
+                    && *end == span.start
+                {
+                    *end = span.end;
+                    continue;
                 }
                 out.tokens.push((span.start, Tok::Error(e), span.end));
             }
