@@ -850,7 +850,7 @@ fn render(rows: &[Row], meta: &Meta) -> String {
          Ward-only build gets. Ward's parsed-request and JSON figures here include that cost.\n\n\
          ## Profiling Ward\n\n\
          `bench/examples/profile.rs` loops over one Ward path (`verdict`, `decide`, `encoded`, `built`, \
-         `json-verdict`, `json`, `encode`) at one N, for a number of seconds or an exact number of \
+         `json-verdict`, `json`, `encode`, or `floor`: the wasmtime call alone) at one N, for a number of seconds or an exact number of \
          passes over the {} requests. Instruction counts do not depend on the machine's load; \
          counting two runs and taking the difference cancels the set-up (compiling the module):\n\n\
          ```sh\ncargo build --release -p ward-bench --example profile\n\
