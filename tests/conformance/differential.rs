@@ -220,7 +220,7 @@ fn features(program: &Program, out: &mut BTreeSet<String>) {
 #[test]
 fn the_generator_covers_the_language() {
     let mut found = BTreeSet::new();
-    let (mut switches, mut tables) = (0, 0);
+    let (mut switches, mut tables, mut batches) = (0, 0, 0);
     for seed in 0..400 {
         let policy = ward_tests::policy::generate(seed, Knobs::default());
         let compilation = ward_compiler::compile(policy.files(&vec![true; policy.rules.len()]));
@@ -236,6 +236,7 @@ fn the_generator_covers_the_language() {
         trees.iter().for_each(|n| count_switches(n, &mut s, &mut t));
         switches += usize::from(s > 0);
         tables += usize::from(t > 0);
+        batches += usize::from(trees.iter().any(|n| has_batch(n, &program)));
     }
     let mut expected: Vec<String> = [
         "Const",
@@ -307,6 +308,27 @@ fn the_generator_covers_the_language() {
     assert!(missing.is_empty(), "the generator never wrote: {missing:?}");
     assert!(switches >= 40, "too few programs dispatch through a switch: {switches} of 400");
     assert!(tables >= 4, "too few programs dispatch through a table: {tables} of 400");
+    assert!(batches >= 50, "too few programs have a leaf of three copies of a rule: {batches} of 400");
+}
+
+/// Whether a leaf of the dispatch tree holds a rule and two or more of its
+/// copies that differ only in literals (ids `R<n>` and `R<n>v<k>`), which
+/// code generation evaluates as one loop over their literals.
+fn has_batch(node: &Node, program: &Program) -> bool {
+    match node {
+        Node::Leaf(rules) => {
+            let mut families: HashMap<&str, usize> = HashMap::new();
+            for &i in rules {
+                let id = program.rules[i].id.as_str();
+                let family = id.split_once('v').map_or(id, |(base, _)| base);
+                *families.entry(family).or_default() += 1;
+            }
+            families.values().any(|&n| n >= 3)
+        }
+        Node::Switch { cases, rest, .. } => {
+            cases.iter().any(|(_, c)| has_batch(c, program)) || has_batch(rest, program)
+        }
+    }
 }
 
 fn count_switches(node: &Node, switches: &mut usize, tables: &mut usize) {

@@ -19,10 +19,10 @@ const REQUEST: &str = r#"{
 /// The module's initial memory, in bytes, from its memory section.
 fn initial_memory(wasm: &[u8]) -> usize {
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
-        if let Ok(wasmparser::Payload::MemorySection(reader)) = payload {
-            for memory in reader {
-                return memory.expect("memory type").initial as usize * 65_536;
-            }
+        if let Ok(wasmparser::Payload::MemorySection(reader)) = payload
+            && let Some(memory) = reader.into_iter().next()
+        {
+            return memory.expect("memory type").initial as usize * 65_536;
         }
     }
     panic!("the module has no memory")

@@ -8,7 +8,10 @@
 //! what the checker tracks, the attribute paths known to be present on the
 //! true and the false branch of a condition, so that optional attributes are
 //! read only under a `has` guard, through `&&`, `||`, `!`, `if`, `let` and
-//! successive `when`/`unless` clauses, exactly as the checker allows.
+//! successive `when`/`unless` clauses, exactly as the checker allows. Some
+//! programs also carry copies of a rule that differ from it only in
+//! literals, the shape code generation compiles to one template and, in
+//! numbers, to one loop over a table of their literals.
 //!
 //! Every literal the generator writes is remembered ([`Pools`]) so that the
 //! request generator can make equalities, `like` patterns, ranges and
@@ -557,10 +560,93 @@ pub fn generate(seed: u64, knobs: Knobs) -> Policy {
     for i in 0..count {
         rules.push(b.rule(i, heavy, &key_paths, &mut used_ids));
     }
-    let split = if b.rng.percent(30) { b.rng.below(rules.len() + 1) } else { rules.len() };
+    let mut split = if b.rng.percent(30) { b.rng.below(rules.len() + 1) } else { rules.len() };
     let defs = b.defs.clone();
     drop(b);
+    // Some programs get copies of a rule that differ from it only in
+    // literals: the compiler gives such rules one template and, three or
+    // more of one effect in a dispatch leaf, one loop over their literals.
+    if rng.percent(30) {
+        let at = rng.below(rules.len());
+        let copies = literal_variants(&mut rng, &header, &rules[at], at, &pools);
+        if at < split {
+            split += copies.len();
+        }
+        rules.splice(at + 1..at + 1, copies);
+    }
     Policy { seed, schema, defs, header, rules, split, pools }
+}
+
+/// Two to five copies of `rule` (the rule at `index`), each with a fresh id
+/// and some of its integer and string literals replaced, and each checked
+/// to compile with `header` (a copy that does not is left out).
+fn literal_variants(rng: &mut Rng, header: &str, rule: &str, index: usize, pools: &Pools) -> Vec<String> {
+    let count = 2 + rng.below(4);
+    let mut out = Vec::new();
+    for k in 0..count {
+        let mut text = vary_literals(rng, rule, pools);
+        if let Some(rest) = text.strip_prefix("@id(\"")
+            && let Some(end) = rest.find("\")")
+        {
+            text = format!("@id(\"R{index}v{k}\"){}", &rest[end + 2..]);
+        }
+        let files = vec![
+            ("schema.ward".to_owned(), format!("package {PACKAGE}\n\n{header}")),
+            ("variant.ward".to_owned(), format!("package {PACKAGE}\n\n{text}\n")),
+        ];
+        if ward_compiler::compile(files).program.is_some() {
+            out.push(text);
+        }
+    }
+    out
+}
+
+/// `rule` with each integer literal (durations' numbers included) and each
+/// plain string literal replaced, at even odds, by another; typed literals
+/// (`ip("…")` and the like), annotations, entity ids and `like` patterns
+/// are kept.
+fn vary_literals(rng: &mut Rng, rule: &str, pools: &Pools) -> String {
+    const KEPT_BEFORE: &[&str] = &["ip(", "cidr(", "timestamp(", "time(", "@id(", "@reason(", "@owner(", "::", "like"];
+    let strings: Vec<&String> = pools.strings.iter().collect();
+    let ints: Vec<i64> = pools.ints.iter().map(|n| (n % 1_000).abs()).collect();
+    let chars: Vec<char> = rule.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' {
+            let start = i;
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i = (i + 1).min(chars.len());
+            let literal: String = chars[start..i].iter().collect();
+            let kept = KEPT_BEFORE.iter().any(|k| out.trim_end().ends_with(k));
+            if !kept && !strings.is_empty() && rng.coin() {
+                let s: &&String = rng.pick(&strings);
+                out.push_str(&quote(s));
+            } else {
+                out.push_str(&literal);
+            }
+        } else if c.is_ascii_digit() && !out.ends_with(|p: char| p.is_alphanumeric() || p == '_') {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            let duration = chars.get(i).is_some_and(|n| n.is_ascii_alphabetic());
+            if rng.coin() {
+                let n = if duration || ints.is_empty() || rng.coin() { rng.range(0, 60) } else { *rng.pick(&ints) };
+                let _ = write!(out, "{n}");
+            } else {
+                out.extend(&chars[start..i]);
+            }
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
 }
 
 fn schema(rng: &mut Rng) -> Schema {
