@@ -601,13 +601,17 @@ fn literal_variants(rng: &mut Rng, header: &str, rule: &str, index: usize, pools
     out
 }
 
-/// `rule` with each integer literal (durations' numbers included) and each
-/// plain string literal replaced, at even odds, by another; typed literals
-/// (`ip("…")` and the like), annotations, entity ids and `like` patterns
-/// are kept.
+/// `rule` with each integer literal (durations' numbers included), each
+/// string literal and each typed literal (`ip("…")`, `cidr("…")`,
+/// `timestamp("…")`, `time("…")`) and entity id replaced, at even odds, by
+/// another of its kind; annotations and `like` patterns are kept.
 fn vary_literals(rng: &mut Rng, rule: &str, pools: &Pools) -> String {
-    const KEPT_BEFORE: &[&str] = &["ip(", "cidr(", "timestamp(", "time(", "@id(", "@reason(", "@owner(", "::", "like"];
+    const KEPT_BEFORE: &[&str] = &["@id(", "@reason(", "@owner(", "like"];
     let strings: Vec<&String> = pools.strings.iter().collect();
+    let ips: Vec<String> = pools.ips.iter().map(ToString::to_string).collect();
+    let cidrs: Vec<String> = pools.cidrs.iter().map(ToString::to_string).collect();
+    let timestamps: Vec<String> = pools.timestamps.iter().map(|&ms| values::format_timestamp(ms)).collect();
+    let times: Vec<String> = pools.times.iter().map(|&ms| values::format_time_of_day(ms)).collect();
     let ints: Vec<i64> = pools.ints.iter().map(|n| (n % 1_000).abs()).collect();
     let chars: Vec<char> = rule.chars().collect();
     let mut out = String::new();
@@ -622,10 +626,23 @@ fn vary_literals(rng: &mut Rng, rule: &str, pools: &Pools) -> String {
             }
             i = (i + 1).min(chars.len());
             let literal: String = chars[start..i].iter().collect();
-            let kept = KEPT_BEFORE.iter().any(|k| out.trim_end().ends_with(k));
-            if !kept && !strings.is_empty() && rng.coin() {
-                let s: &&String = rng.pick(&strings);
-                out.push_str(&quote(s));
+            let before = out.trim_end();
+            let others: Vec<&str> = if KEPT_BEFORE.iter().any(|k| before.ends_with(k)) {
+                Vec::new()
+            } else if before.ends_with("timestamp(") {
+                timestamps.iter().map(String::as_str).collect()
+            } else if before.ends_with("time(") {
+                times.iter().map(String::as_str).collect()
+            } else if before.ends_with("cidr(") {
+                cidrs.iter().map(String::as_str).collect()
+            } else if before.ends_with("ip(") {
+                ips.iter().map(String::as_str).collect()
+            } else {
+                strings.iter().map(|s| s.as_str()).collect()
+            };
+            if !others.is_empty() && rng.coin() {
+                let other: &&str = rng.pick(&others);
+                out.push_str(&quote(other));
             } else {
                 out.push_str(&literal);
             }
