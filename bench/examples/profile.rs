@@ -62,7 +62,7 @@ fn main() {
     let requests = &requests[..distinct];
     let encoded = &encoded[..distinct];
     let mut evaluator = ward.module.evaluator().expect("evaluator");
-    let mut floor = ward_bench::floor::WasmFloor::new().expect("floor");
+    let mut floor = ward_bench::floor::WasmFloor::new(&runtime).expect("floor");
     let deadline = Instant::now() + Duration::from_secs_f64(seconds.min(1e6));
     let mut calls = 0u64;
     let start = Instant::now();

@@ -1,10 +1,11 @@
 //! The floor under any WebAssembly decision module on this machine: one
-//! wasmtime call, configured and fuel metered as Ward's runtime does it,
+//! wasmtime call, in the engine of Ward's runtime (fuel metered),
 //! that copies a request's bytes into linear memory and tests two of its
 //! words. No Ward code runs, so a Ward decision's time above this floor is
 //! Ward's own: encoding the request, the module's rules, reading the answer.
 
-use wasmtime::{Config, Engine, Instance, Memory, Module, OptLevel, Store, TypedFunc};
+use ward_runtime::Runtime;
+use wasmtime::{Instance, Memory, Module, Store, TypedFunc};
 
 use crate::engines::SetupError;
 
@@ -30,16 +31,12 @@ pub struct WasmFloor {
 }
 
 impl WasmFloor {
-    /// Compiles and instantiates the floor module.
-    pub fn new() -> Result<WasmFloor, SetupError> {
-        let mut config = Config::new();
-        config.consume_fuel(true);
-        config.cranelift_opt_level(OptLevel::Speed);
-        config.generate_address_map(false);
-        let engine = Engine::new(&config).map_err(|e| format!("floor engine: {e}"))?;
+    /// Compiles and instantiates the floor module in `runtime`'s engine.
+    pub fn new(runtime: &Runtime) -> Result<WasmFloor, SetupError> {
+        let engine = runtime.engine();
         let wasm = wat::parse_str(WAT).map_err(|e| format!("floor module: {e}"))?;
-        let module = Module::new(&engine, wasm).map_err(|e| format!("floor module: {e}"))?;
-        let mut store = Store::new(&engine, ());
+        let module = Module::new(engine, wasm).map_err(|e| format!("floor module: {e}"))?;
+        let mut store = Store::new(engine, ());
         let instance = Instance::new(&mut store, &module, &[]).map_err(|e| format!("floor instance: {e}"))?;
         let memory = instance.get_memory(&mut store, "memory").ok_or("floor module: no memory")?;
         let evaluate =
@@ -63,7 +60,8 @@ mod tests {
 
     #[test]
     fn the_floor_reads_the_request_it_was_given() -> Result<(), SetupError> {
-        let mut floor = WasmFloor::new()?;
+        let runtime = Runtime::new().map_err(|e| e.to_string())?;
+        let mut floor = WasmFloor::new(&runtime)?;
         assert_eq!(floor.call(&[0, 0, 0, 0, 1, 0, 0, 0]), Some(true));
         assert_eq!(floor.call(&[1, 0, 0, 0, 1, 0, 0, 0]), Some(false));
         assert_eq!(floor.call(&[0, 0, 0, 0, 0, 0, 0, 0]), Some(false));

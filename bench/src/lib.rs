@@ -104,7 +104,7 @@ impl Suite {
         let evaluator = ward.module.evaluator().map_err(|e| format!("no evaluator: {e}"))?;
         let gateway = requests.iter().map(|r| GatewayRequest::new(&universe, r)).collect();
         let handles = WardHandles::new(&ward.module)?;
-        let floor = WasmFloor::new()?;
+        let floor = WasmFloor::new(runtime)?;
         Ok(Suite {
             floor,
             gateway,

@@ -92,6 +92,12 @@ impl Runtime {
         self.limits
     }
 
+    /// The wasmtime engine modules are compiled with (fuel metered), for a
+    /// host that runs other WebAssembly beside them under the same settings.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Compiles and loads a decision module from its WebAssembly bytes,
     /// checking its shape, its manifest and its ABI version.
     pub fn load(&self, wasm: &[u8]) -> Result<DecisionModule, LoadError> {

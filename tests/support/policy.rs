@@ -607,7 +607,7 @@ fn literal_variants(rng: &mut Rng, header: &str, rule: &str, index: usize, pools
 /// another of its kind; annotations and `like` patterns are kept.
 fn vary_literals(rng: &mut Rng, rule: &str, pools: &Pools) -> String {
     const KEPT_BEFORE: &[&str] = &["@id(", "@reason(", "@owner(", "like"];
-    let strings: Vec<&String> = pools.strings.iter().collect();
+    let strings: Vec<String> = pools.strings.iter().cloned().collect();
     let ips: Vec<String> = pools.ips.iter().map(ToString::to_string).collect();
     let cidrs: Vec<String> = pools.cidrs.iter().map(ToString::to_string).collect();
     let timestamps: Vec<String> = pools.timestamps.iter().map(|&ms| values::format_timestamp(ms)).collect();
@@ -627,21 +627,21 @@ fn vary_literals(rng: &mut Rng, rule: &str, pools: &Pools) -> String {
             i = (i + 1).min(chars.len());
             let literal: String = chars[start..i].iter().collect();
             let before = out.trim_end();
-            let others: Vec<&str> = if KEPT_BEFORE.iter().any(|k| before.ends_with(k)) {
-                Vec::new()
+            let others: &[String] = if KEPT_BEFORE.iter().any(|k| before.ends_with(k)) {
+                &[]
             } else if before.ends_with("timestamp(") {
-                timestamps.iter().map(String::as_str).collect()
+                &timestamps
             } else if before.ends_with("time(") {
-                times.iter().map(String::as_str).collect()
+                &times
             } else if before.ends_with("cidr(") {
-                cidrs.iter().map(String::as_str).collect()
+                &cidrs
             } else if before.ends_with("ip(") {
-                ips.iter().map(String::as_str).collect()
+                &ips
             } else {
-                strings.iter().map(|s| s.as_str()).collect()
+                &strings
             };
             if !others.is_empty() && rng.coin() {
-                let other: &&str = rng.pick(&others);
+                let other: &String = rng.pick(others);
                 out.push_str(&quote(other));
             } else {
                 out.push_str(&literal);

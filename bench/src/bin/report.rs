@@ -40,7 +40,7 @@ const PATHS: [(&str, &str, Case<Suite>); 13] = [
     ),
     (
         "wasm-floor",
-        "Floor: one wasmtime call, fuel metered as Ward's runtime does it, copying the encoded request into linear memory and testing two of its words (no Ward code)",
+        "Floor: one wasmtime call in the engine of Ward's runtime (fuel metered), copying the encoded request into linear memory and testing two of its words (no Ward code)",
         |s, i| s.floor.call(s.encoded[i].as_bytes()).unwrap_or(false),
     ),
     ("cedar", "Cedar: `Authorizer::is_authorized(&Request, &PolicySet, &Entities)`", |s, i| {
@@ -550,8 +550,8 @@ fn render(rows: &[Row], meta: &Meta) -> String {
     let _ = writeln!(
         w,
         "\n### Where Ward's time goes, median\n\n\
-         The floor is one wasmtime call on this machine, configured and fuel metered as Ward's \
-         runtime does it, that copies the same encoded request into linear memory and tests two \
+         The floor is one wasmtime call on this machine, in the engine of Ward's runtime (fuel \
+         metered), that copies the same encoded request into linear memory and tests two \
          of its words: what any WebAssembly decision module pays, measured in the same rounds. \
          Above it, a pre-encoded decision adds the module's rules and reading the answer; a \
          parsed request adds validating and encoding it.\n\n\
