@@ -19,6 +19,33 @@ use crate::program::{
 };
 use crate::syntax::ast::PatternPart;
 
+/// The entity types a rule's actions allow for the principal and for the
+/// resource (each sorted and distinct): what the host has checked before the
+/// module runs (`spec/abi.md`, request validation), so that a rule need not
+/// test what they already guarantee. Absent for a rule of any action.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionTypes {
+    /// The principal types of the rule's actions.
+    pub principals: Vec<EntityTypeId>,
+    /// The resource types of the rule's actions.
+    pub resources: Vec<EntityTypeId>,
+}
+
+impl ActionTypes {
+    /// What `rule`'s actions allow, when it names its actions.
+    pub fn of(program: &Program, rule: &Rule) -> Option<ActionTypes> {
+        let actions = rule.scope.actions.as_ref()?;
+        let union = |role: fn(&crate::program::ActionDecl) -> &[EntityTypeId]| {
+            let mut all: Vec<EntityTypeId> =
+                actions.iter().flat_map(|a| role(&program.schema.actions[a.0 as usize]).iter().copied()).collect();
+            all.sort();
+            all.dedup();
+            all
+        };
+        Some(ActionTypes { principals: union(|a| &a.principals), resources: union(|a| &a.resources) })
+    }
+}
+
 /// The representation of a value of type `ty`.
 pub fn val(ty: &Type) -> ValType {
     match ty {
@@ -130,9 +157,9 @@ impl<'a> Emitter<'a> {
 
     /// The function deciding whether `rule` applies: 1 when it does, 0 when
     /// it does not, 2 when evaluating it fails.
-    pub fn rule(&mut self, rule: &Rule, action_principals: Option<&[EntityTypeId]>) -> Func {
+    pub fn rule(&mut self, rule: &Rule, actions: Option<&ActionTypes>) -> Func {
         let mut f = Func::new(0);
-        self.rule_into(&mut f, rule, action_principals);
+        self.rule_into(&mut f, rule, actions);
         f
     }
 
@@ -140,9 +167,9 @@ impl<'a> Emitter<'a> {
     /// literals (numbers, interned string ids, enum values, entity types,
     /// addresses of constant data) taken as parameters, and those literals.
     /// Rules that differ only in their literals have the same template.
-    pub fn template(&mut self, rule: &Rule, action_principals: Option<&[EntityTypeId]>) -> (Func, Vec<Literal>) {
+    pub fn template(&mut self, rule: &Rule, actions: Option<&ActionTypes>) -> (Func, Vec<Literal>) {
         self.literals = Some(Vec::new());
-        let f = self.rule(rule, action_principals);
+        let f = self.rule(rule, actions);
         let literals = self.literals.take().unwrap_or_default();
         let params: Vec<ValType> = literals.iter().map(|l| l.val()).collect();
         (f.with_params(&params), literals)
@@ -157,12 +184,12 @@ impl<'a> Emitter<'a> {
         &mut self,
         f: &mut Func,
         rule: &Rule,
-        action_principals: Option<&[EntityTypeId]>,
+        actions: Option<&ActionTypes>,
         record: u32,
     ) -> Vec<Literal> {
         self.literals = Some(Vec::new());
         self.record = Some(record);
-        self.rule_into(f, rule, action_principals);
+        self.rule_into(f, rule, actions);
         self.record = None;
         self.literals.take().unwrap_or_default()
     }
@@ -190,7 +217,7 @@ impl<'a> Emitter<'a> {
 
     /// Appends to `f` a block that leaves what [`Emitter::rule`]'s function
     /// returns, for evaluating the rule where it is needed without a call.
-    pub fn rule_into(&mut self, f: &mut Func, rule: &Rule, action_principals: Option<&[EntityTypeId]>) {
+    pub fn rule_into(&mut self, f: &mut Func, rule: &Rule, actions: Option<&ActionTypes>) {
         f.block(result(ValType::I32));
         let done = f.depth();
         f.block(BlockType::Empty);
@@ -199,8 +226,8 @@ impl<'a> Emitter<'a> {
             Ctx { f: std::mem::replace(f, Func::new(0)), vars: HashMap::new(), err, done, instance: 0, instances: 0 };
         let principal = self.base + self.layout.schema.principal_offset;
         let resource = self.base + self.layout.schema.resource_offset;
-        self.scope(&mut c, &rule.scope.principal, principal, action_principals);
-        self.scope(&mut c, &rule.scope.resource, resource, None);
+        self.scope(&mut c, &rule.scope.principal, principal, actions.map(|a| a.principals.as_slice()));
+        self.scope(&mut c, &rule.scope.resource, resource, actions.map(|a| a.resources.as_slice()));
         for (when, condition) in &rule.conditions {
             self.expr(&mut c, condition);
             if *when {
@@ -244,7 +271,15 @@ impl<'a> Emitter<'a> {
         }
         if let Some(lit) = &scope.eq {
             c.f.addr(block);
-            self.entity_is(c, lit);
+            if all_types == Some(&[lit.ty][..]) {
+                // Of the only type the action allows: the id decides.
+                let id = self.data.string_id(&lit.id);
+                c.f.load32(4);
+                self.literal(c, Literal::I32(id as i32));
+                c.f.op(I::I32Eq);
+            } else {
+                self.entity_is(c, lit);
+            }
             c.f.op(I::I32Eqz).if_(BlockType::Empty);
             Self::answer(c, 0);
             c.f.end();

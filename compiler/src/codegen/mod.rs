@@ -38,7 +38,7 @@ use wasm_encoder::{
 };
 
 use self::data::Data;
-use self::emit::{Emitter, Literal};
+use self::emit::{ActionTypes, Emitter, Literal};
 use self::func::Func;
 use self::helpers::{Ctx, G_ERRORS, G_FORBIDS, G_PERMITS, H};
 use self::index::{Key, Node};
@@ -254,7 +254,7 @@ fn templates(
     data: &mut Data,
     base: u32,
     leaves_of: &[usize],
-    principals_for: &dyn Fn(&crate::program::Rule) -> Option<Vec<crate::program::EntityTypeId>>,
+    action_types: &[Option<ActionTypes>],
 ) -> (Vec<usize>, Vec<Option<TemplateCall>>) {
     // Rules of the same shape have the same parameter types and body.
     let mut shapes: HashMap<(Vec<ValType>, Vec<u8>), usize> = HashMap::new();
@@ -267,7 +267,7 @@ fn templates(
             continue;
         }
         let mut emitter = Emitter::new(program, layout, data, base);
-        let (f, literals) = emitter.template(rule, principals_for(rule).as_deref());
+        let (f, literals) = emitter.template(rule, action_types[r].as_ref());
         if literals.len() > TEMPLATE_PARAMS_MAX {
             of_rule.push(None);
             continue;
@@ -379,21 +379,15 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     }
 
     // Pass 1 places every constant; pass 2 emits code with the final base.
-    let action_principals: Vec<Vec<crate::program::EntityTypeId>> =
-        program.schema.actions.iter().map(|a| a.principals.clone()).collect();
-    let principals_for = |rule: &crate::program::Rule| -> Option<Vec<crate::program::EntityTypeId>> {
-        let actions = rule.scope.actions.as_ref()?;
-        let mut all: Vec<_> = actions.iter().flat_map(|a| action_principals[a.0 as usize].clone()).collect();
-        all.sort();
-        all.dedup();
-        Some(all)
-    };
+    let action_types: Vec<Option<ActionTypes>> = program.rules.iter().map(|r| ActionTypes::of(program, r)).collect();
+    let types_for = |rule: usize| action_types[rule].as_ref();
     let rule_sizes: Vec<usize> = program
         .rules
         .iter()
-        .map(|rule| {
+        .enumerate()
+        .map(|(r, rule)| {
             let mut emitter = Emitter::new(program, &layout, &mut data, 0);
-            emitter.rule(rule, principals_for(rule).as_deref()).instructions()
+            emitter.rule(rule, types_for(r)).instructions()
         })
         .collect();
     // A rule evaluated by one leaf only is inlined there, and so is a small
@@ -410,7 +404,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
     // Templates are found before requests' base is known, so that the batch
     // tables, which hold the rules' literals, are placed with the constants;
     // their code is emitted once it is known, from each one's first rule.
-    let (template_rules, template_of) = templates(program, &layout, &mut data, 0, &leaves_of, &principals_for);
+    let (template_rules, template_of) = templates(program, &layout, &mut data, 0, &leaves_of, &action_types);
     let mut batches: Vec<Batch> = Vec::new();
     let leaf_steps: Vec<Vec<Step>> = nodes
         .iter()
@@ -434,7 +428,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         .map(|&r| {
             let rule = &program.rules[r];
             let mut emitter = Emitter::new(program, &layout, &mut data, base);
-            let (f, literals) = emitter.template(rule, principals_for(rule).as_deref());
+            let (f, literals) = emitter.template(rule, types_for(r));
             (literals.iter().map(|l| l.val()).collect(), f.finish())
         })
         .collect();
@@ -448,10 +442,11 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
         .rules
         .iter()
         .zip(&shared)
-        .map(|(rule, &shared)| {
+        .enumerate()
+        .map(|(r, (rule, &shared))| {
             shared.then(|| {
                 let mut emitter = Emitter::new(program, &layout, &mut data, base);
-                emitter.rule(rule, principals_for(rule).as_deref())
+                emitter.rule(rule, types_for(r))
             })
         })
         .collect();
@@ -514,7 +509,8 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                 // to the second's, evaluating on each the template's code (as
                 // its first rule has it, literals read from the record).
                 let (t, effect) = batches[b];
-                let rule = &program.rules[template_rules[t]];
+                let first = template_rules[t];
+                let rule = &program.rules[first];
                 functions.function(range);
                 let (record, end) = (0, 1);
                 let mut f = Func::new(2);
@@ -522,7 +518,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                 f.loop_();
                 let top = f.depth();
                 let mut emitter = Emitter::new(program, &layout, &mut data, base);
-                let literals = emitter.batch_into(&mut f, rule, principals_for(rule).as_deref(), record);
+                let literals = emitter.batch_into(&mut f, rule, types_for(first), record);
                 let size = emit::RECORD_HEADER + literals.iter().map(|l| l.size()).sum::<u32>();
                 f.tee(status).if_(BlockType::Empty);
                 let rule_index = |f: &mut Func| _ = f.get(record).load32(0);
@@ -571,7 +567,7 @@ pub fn build(program: &Program, sources: &SourceMap) -> Output {
                         f.call(rule_fn[r]);
                     } else {
                         let mut emitter = Emitter::new(program, &layout, &mut data, base);
-                        emitter.rule_into(&mut f, rule, principals_for(rule).as_deref());
+                        emitter.rule_into(&mut f, rule, types_for(r));
                     }
                     f.tee(status).if_(BlockType::Empty);
                     f.i32(r as i32).get(status).call(helpers::index(note_of(rule.effect)));
