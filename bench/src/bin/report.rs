@@ -677,7 +677,7 @@ fn render(rows: &[Row], meta: &Meta) -> String {
         w,
         "## Ward's targets\n\nReported, not asserted in tests. Each latency target is judged on the median of all \
          its calls; beside it, the range of its rounds' medians: on a shared machine whole rounds run \
-         slower or faster together (every engine's and the floor's), by up to 2× between runs.\n\n\
+         slower or faster together (every engine's and the floor's), by up to 2× from one round to the next.\n\n\
          | target | measured | met |\n| --- | --- | --- |"
     );
     let spread = |s: &Stats| {
