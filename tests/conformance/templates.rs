@@ -3,12 +3,14 @@
 //! numbers, durations, interned strings, enum values, entity literals and
 //! addresses of constant sets, ranges and patterns. Families of such rules
 //! must decide exactly as the interpreter does. Dispatch subtrees that
-//! several actions share are compiled once, and decide alike too.
+//! several actions share are compiled once, and decide alike too. A rule
+//! does not test again what the host has checked: the types its actions
+//! allow.
 
 use serde_json::json;
 use ward_runtime::Runtime;
-use ward_tests::compile_both;
 use ward_tests::differential::validate_module;
+use ward_tests::{code_size, compile_both};
 
 const SCHEMA: &str = r#"package acme.templates
 
@@ -106,17 +108,6 @@ fn request(k: usize) -> serde_json::Value {
             "source_ip": source_ip,
         },
     })
-}
-
-/// The size of a module's code section.
-fn code_size(wasm: &[u8]) -> u32 {
-    wasmparser::Parser::new(0)
-        .parse_all(wasm)
-        .find_map(|payload| match payload.expect("parses") {
-            wasmparser::Payload::CodeSectionStart { size, .. } => Some(size),
-            _ => None,
-        })
-        .expect("a code section")
 }
 
 #[test]
@@ -268,4 +259,41 @@ fn many_rules_of_one_template_in_a_leaf_are_one_loop_over_their_literals() {
     }
     // Some requests are denied by many guards at once, some by none.
     assert!(several > 100 && none > 50, "{several} {none}");
+}
+
+#[test]
+fn types_the_actions_guarantee_are_not_tested_again() {
+    // The host refuses a request whose principal or resource is of a type
+    // the action does not apply to, so a scope naming the only types the
+    // rule's actions allow needs no test of the type, and an entity literal
+    // of the only type allowed is matched by its id alone.
+    let runtime = Runtime::new().expect("runtime");
+    let compiled = |resources: &str| {
+        let text = format!(
+            "package acme.types\nentity User {{}}\nentity Model {{}}\nentity Dataset {{}}\n\
+             action infer {{ principal: User, resource: {resources} }}\n\
+             context {{ n: Int }}\n\
+             permit (principal: User, action == infer, resource == Model::\"m0\");\n\
+             permit (principal: User, action == infer, resource: Model) when context.n > 1;\n"
+        );
+        compile_both(&runtime, vec![("types.ward".into(), text)])
+    };
+    let guaranteed = compiled("Model");
+    let tested = compiled("[Model, Dataset]");
+    let (small, large) = (code_size(&guaranteed.wasm), code_size(&tested.wasm));
+    assert!(small < large, "{small} bytes of code where the types are guaranteed, {large} where not");
+    for policy in [&guaranteed, &tested] {
+        validate_module(&policy.wasm).expect("a valid module");
+        for (ty, id, n) in [("Model", "m0", 0), ("Model", "m0", 2), ("Model", "m1", 2), ("Dataset", "m0", 2)] {
+            let request = json!({
+                "principal": {"type": "User", "id": "u"},
+                "action": "infer",
+                "resource": {"type": ty, "id": id},
+                "context": {"n": n},
+            });
+            let text = serde_json::to_vec(&request).expect("json");
+            let expected = ward_compiler::interp::decide_json(&policy.program, &text);
+            assert_eq!(policy.module.decide_json(&text), expected, "request {request}");
+        }
+    }
 }

@@ -29,6 +29,17 @@ pub fn compile_both(runtime: &Runtime, files: Vec<(String, String)>) -> Compiled
     Compiled { program, wasm: output.wasm, module }
 }
 
+/// The size of a module's code section.
+pub fn code_size(wasm: &[u8]) -> u32 {
+    wasmparser::Parser::new(0)
+        .parse_all(wasm)
+        .find_map(|payload| match payload.expect("parses") {
+            wasmparser::Payload::CodeSectionStart { size, .. } => Some(size),
+            _ => None,
+        })
+        .expect("a code section")
+}
+
 pub mod builder;
 pub mod differential;
 pub mod policy;

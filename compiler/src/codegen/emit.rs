@@ -23,7 +23,7 @@ use crate::syntax::ast::PatternPart;
 /// resource (each sorted and distinct): what the host has checked before the
 /// module runs (`spec/abi.md`, request validation), so that a rule need not
 /// test what they already guarantee. Absent for a rule of any action.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ActionTypes {
     /// The principal types of the rule's actions.
     pub principals: Vec<EntityTypeId>,
@@ -273,10 +273,7 @@ impl<'a> Emitter<'a> {
             c.f.addr(block);
             if all_types == Some(&[lit.ty][..]) {
                 // Of the only type the action allows: the id decides.
-                let id = self.data.string_id(&lit.id);
-                c.f.load32(4);
-                self.literal(c, Literal::I32(id as i32));
-                c.f.op(I::I32Eq);
+                self.id_is(c, lit);
             } else {
                 self.entity_is(c, lit);
             }
@@ -325,13 +322,21 @@ impl<'a> Emitter<'a> {
     /// Turns the entity address on the stack into whether it is `lit`: its
     /// type tag and its id's interned id.
     fn entity_is(&mut self, c: &mut Ctx, lit: &EntityLit) {
-        let id = self.data.string_id(&lit.id);
         let at = c.f.local(ValType::I32);
         c.f.tee(at).load32(0);
         self.literal(c, Literal::I32(lit.ty.0 as i32));
-        c.f.op(I::I32Eq).get(at).load32(4);
+        c.f.op(I::I32Eq).get(at);
+        self.id_is(c, lit);
+        c.f.op(I::I32And);
+    }
+
+    /// Turns the entity address on the stack into whether its id is `lit`'s
+    /// (by interned id), whatever its type.
+    fn id_is(&mut self, c: &mut Ctx, lit: &EntityLit) {
+        let id = self.data.string_id(&lit.id);
+        c.f.load32(4);
         self.literal(c, Literal::I32(id as i32));
-        c.f.op(I::I32Eq).op(I::I32And);
+        c.f.op(I::I32Eq);
     }
 
     fn br_err(c: &mut Ctx) {

@@ -55,37 +55,3 @@ fn corpus_and_examples_compile_to_valid_modules() {
     }
     assert!(count > 0);
 }
-
-/// The size of a module's code section.
-fn code_size(wasm: &[u8]) -> u32 {
-    wasmparser::Parser::new(0)
-        .parse_all(wasm)
-        .find_map(|payload| match payload.expect("parses") {
-            wasmparser::Payload::CodeSectionStart { size, .. } => Some(size),
-            _ => None,
-        })
-        .expect("a code section")
-}
-
-#[test]
-fn types_the_actions_guarantee_are_not_tested_again() {
-    // The host refuses a request whose principal or resource is of a type
-    // the action does not apply to, so a scope naming the only types the
-    // rule's actions allow needs no test of the type, and an entity literal
-    // of the only type allowed is matched by its id alone.
-    let module = |resources: &str| {
-        let text = format!(
-            "package acme.types\nentity User {{}}\nentity Model {{}}\nentity Dataset {{}}\n\
-             action infer {{ principal: User, resource: {resources} }}\n\
-             permit (principal: User, action == infer, resource == Model::\"m0\");\n\
-             permit (principal: User, action == infer, resource: Model) when context.n > 1;\n\
-             context {{ n: Int }}\n"
-        );
-        let output = build(vec![("types.ward".into(), text)]);
-        assert_valid(&output.wasm);
-        code_size(&output.wasm)
-    };
-    let guaranteed = module("Model");
-    let tested = module("[Model, Dataset]");
-    assert!(guaranteed < tested, "{guaranteed} bytes of code where the types are guaranteed, {tested} where not");
-}
